@@ -1,0 +1,38 @@
+// Package naming is the one place that derives resource names and tags from a
+// workload name, so that setup, the failover function, status and cleanup all
+// find the same things.
+package naming
+
+// Tag keys carried by every resource the tool creates.
+const (
+	TagWorkload = "outposts-ha:workload"
+	TagRole     = "outposts-ha:role" // primary | recovery on instances and launch templates
+	TagManaged  = "outposts-ha:managed-by"
+	ManagedBy   = "outposts-ha"
+)
+
+// Roles for TagRole.
+const (
+	RolePrimary  = "primary"
+	RoleRecovery = "recovery"
+)
+
+// LaunchTemplate returns lt-<workload>-<role>.
+func LaunchTemplate(workload, role string) string { return "lt-" + workload + "-" + role }
+
+// Stack returns the recovery stack name, autorestart-<workload>.
+func Stack(workload string) string { return "autorestart-" + workload }
+
+// ParamPrefix is the SSM path that holds everything a workload keeps in Parameter Store.
+func ParamPrefix(workload string) string { return "/outposts-ha/" + workload + "/" }
+
+// SSM parameter names under ParamPrefix.
+func RecordParam(workload string) string      { return ParamPrefix(workload) + "record" }
+func LockParam(workload string) string        { return ParamPrefix(workload) + "lock" }
+func TimelineParam(workload string) string    { return ParamPrefix(workload) + "timeline" }
+func MaintenanceParam(workload string) string { return ParamPrefix(workload) + "maintenance" }
+func DrillParam(workload string) string       { return ParamPrefix(workload) + "drill" }
+
+// ArrayHost is the host / initiator-group name on the array: short, and legal on
+// every supported vendor (letters, digits, '-', '_'; at most 63 characters).
+func ArrayHost(workload string) string { return "oha-" + workload }

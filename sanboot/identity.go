@@ -1,0 +1,141 @@
+package sanboot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// MaxNameLen is the longest iSCSI or NVMe qualified name, in bytes (RFC 7143
+// §4.2.7.1 for iSCSI names; NVMF_NQN_SIZE in the NVMe base specification).
+const MaxNameLen = 223
+
+// DefaultIQNAuthority is the naming authority for generated initiator IQNs. It
+// is the one the AWS Outposts helper images and their launch wizard use; sites
+// with their own convention set identity.iqn_authority.
+const DefaultIQNAuthority = "iqn.2006-03.com.amazon.aws"
+
+var (
+	iqnRE          = regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]+)?$`)
+	iqnAuthorityRE = regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+	euiRE          = regexp.MustCompile(`^eui\.[0-9a-f]{16}$`)
+	naaRE          = regexp.MustCompile(`^naa\.([0-9a-f]{16}|[0-9a-f]{32})$`)
+	nqnRE          = regexp.MustCompile(`^nqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9._:-]+)?$`)
+	nqnUUIDRE      = regexp.MustCompile(`^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	workloadRE     = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+)
+
+// ValidateIQN checks an iSCSI name in iqn., eui. or naa. form. Names are
+// compared case-insensitively by the protocol, but this tool keeps them in their
+// normalised, lowercase form so that the array, the iPXE script and the record
+// agree byte for byte; an uppercase name is therefore refused, not folded.
+func ValidateIQN(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty: give an iSCSI name such as iqn.1992-08.com.netapp:sn.1234")
+	}
+	if len(s) > MaxNameLen {
+		return fmt.Errorf("is %d bytes: an iSCSI name is at most %d bytes", len(s), MaxNameLen)
+	}
+	if s != strings.ToLower(s) {
+		return fmt.Errorf("%q has uppercase letters: write it in lowercase (iSCSI names are normalised to lowercase)", s)
+	}
+	switch {
+	case strings.HasPrefix(s, "iqn."):
+		if !iqnRE.MatchString(s) {
+			return fmt.Errorf("%q is not iqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', ':'", s)
+		}
+	case strings.HasPrefix(s, "eui."):
+		if !euiRE.MatchString(s) {
+			return fmt.Errorf("%q is not eui. followed by 16 hex digits", s)
+		}
+	case strings.HasPrefix(s, "naa."):
+		if !naaRE.MatchString(s) {
+			return fmt.Errorf("%q is not naa. followed by 16 or 32 hex digits", s)
+		}
+	default:
+		return fmt.Errorf("%q must start with iqn., eui. or naa.", s)
+	}
+	return nil
+}
+
+// ValidateNQN checks an NVMe qualified name: nqn.YYYY-MM.reversed.domain[:unique]
+// or the UUID form nqn.2014-08.org.nvmexpress:uuid:<uuid>.
+func ValidateNQN(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty: give an NVMe qualified name such as nqn.2014-08.org.nvmexpress:uuid:<uuid>")
+	}
+	if len(s) > MaxNameLen {
+		return fmt.Errorf("is %d bytes: an NQN is at most %d bytes", len(s), MaxNameLen)
+	}
+	if s != strings.ToLower(s) {
+		return fmt.Errorf("%q has uppercase letters: write it in lowercase", s)
+	}
+	if strings.HasPrefix(s, "nqn.2014-08.org.nvmexpress:uuid:") {
+		if !nqnUUIDRE.MatchString(s) {
+			return fmt.Errorf("%q is not nqn.2014-08.org.nvmexpress:uuid: followed by a lowercase UUID", s)
+		}
+		return nil
+	}
+	if !nqnRE.MatchString(s) {
+		return fmt.Errorf("%q is not nqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', '_', ':'", s)
+	}
+	return nil
+}
+
+// ValidateIQNAuthority checks the iqn.YYYY-MM.reversed.domain prefix used for generated IQNs.
+func ValidateIQNAuthority(s string) error {
+	if !iqnAuthorityRE.MatchString(s) {
+		return fmt.Errorf("%q is not iqn.YYYY-MM.reversed.domain (lowercase, no ':' part)", s)
+	}
+	return nil
+}
+
+// ValidateWorkloadName checks a workload name: a DNS label of 1 to 32 lowercase
+// letters, digits and hyphens, starting with a letter, so that every derived
+// name (launch templates, stacks, SSM paths, array hosts) is valid.
+func ValidateWorkloadName(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty: name the workload, for example web01")
+	}
+	if len(s) > 32 {
+		return fmt.Errorf("%q is %d characters: use at most 32", s, len(s))
+	}
+	if !workloadRE.MatchString(s) {
+		return fmt.Errorf("%q must be lowercase letters, digits and '-', start with a letter and not end with '-'", s)
+	}
+	return nil
+}
+
+// InitiatorIQN derives the workload's initiator IQN from its identity UUID:
+// <authority>:outposts-ha.<workload>.<uuid>. The full 128-bit UUID keeps it
+// unique across workloads and sites.
+func InitiatorIQN(authority, workload string, id uuid.UUID) (string, error) {
+	if authority == "" {
+		authority = DefaultIQNAuthority
+	}
+	if err := ValidateIQNAuthority(authority); err != nil {
+		return "", fmt.Errorf("iqn authority %w", err)
+	}
+	if err := ValidateWorkloadName(workload); err != nil {
+		return "", fmt.Errorf("workload name %w", err)
+	}
+	if id == uuid.Nil {
+		return "", fmt.Errorf("identity uuid is the nil UUID: generate one")
+	}
+	iqn := authority + ":outposts-ha." + workload + "." + id.String()
+	if err := ValidateIQN(iqn); err != nil {
+		return "", fmt.Errorf("generated IQN %w", err)
+	}
+	return iqn, nil
+}
+
+// HostNQN derives the workload's NVMe host NQN in the UUID form that
+// nvme gen-hostnqn produces.
+func HostNQN(id uuid.UUID) (string, error) {
+	if id == uuid.Nil {
+		return "", fmt.Errorf("identity uuid is the nil UUID: generate one")
+	}
+	return "nqn.2014-08.org.nvmexpress:uuid:" + id.String(), nil
+}

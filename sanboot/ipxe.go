@@ -1,0 +1,203 @@
+package sanboot
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxLUN is the largest LUN this tool accepts. ONTAP and Pure map 0-4095 and the
+// others less, so 4095 covers every supported array; the iPXE URI carries it in hex.
+const MaxLUN = 4095
+
+// IPXE describes one iSCSI SAN boot.
+type IPXE struct {
+	InitiatorIQN string
+	TargetIQN    string
+	// Portals lists every portal of the target; more than one gives iPXE multipath
+	// (the first that answers wins; the others are retried if it fails).
+	Portals []Portal
+	// LUN is the LUN the array reported after mapping, never an assumed 0.
+	LUN int
+	// CHAPSecretARN, when set, makes the AWS iPXE build fetch the CHAP credentials
+	// from Secrets Manager with aws_get_boot_creds_from_secret. The line runs
+	// before the LNI takes over, while the VPC interface can still reach the API.
+	CHAPSecretARN string
+	// LNI is the Outposts server local network interface. Nil renders a plain
+	// DHCP on the first interface (not an Outposts server path).
+	LNI *LNI
+	// Filename is the UEFI loader sanboot hands control to, for example
+	// \EFI\redhat\shimx64.efi. Empty means the firmware default.
+	Filename string
+}
+
+// LNI is how the script brings up the local network interface.
+type LNI struct {
+	// Index is the device index of the LNI (1 on Outposts servers).
+	Index int
+	// DHCPTimeout bounds the DHCP wait on the LNI; zero means 5s.
+	DHCPTimeout time.Duration
+	// Static addresses the LNI without DHCP, for SAN VLANs that have no DHCP server.
+	Static *StaticAddress
+}
+
+// StaticAddress is a fixed IPv4 address for the LNI.
+type StaticAddress struct {
+	Address netip.Prefix // 192.168.50.20/24
+	Gateway netip.Addr   // optional
+}
+
+// FailureMarker starts the line the script prints when it gives up, so that
+// console scrapers and tests can find it.
+const FailureMarker = "OUTPOSTS-HA-SANBOOT-FAILED"
+
+var (
+	secretARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	// efiPathRE allows a backslash-separated path of plain file-name characters.
+	efiPathRE = regexp.MustCompile(`^\\[A-Za-z0-9_.-]+(\\[A-Za-z0-9_.-]+)*$`)
+)
+
+// ValidateSecretARN checks a Secrets Manager secret ARN.
+func ValidateSecretARN(s string) error {
+	if !secretARNRE.MatchString(s) {
+		return fmt.Errorf("%q is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", s)
+	}
+	return nil
+}
+
+// ValidateEFIPath checks a UEFI loader path such as \EFI\redhat\shimx64.efi.
+func ValidateEFIPath(s string) error {
+	if len(s) > 255 || !efiPathRE.MatchString(s) {
+		return fmt.Errorf("%q is not a UEFI path like \\EFI\\redhat\\shimx64.efi (backslashes, letters, digits, '_', '.', '-')", s)
+	}
+	return nil
+}
+
+// Validate reports the first problem with the boot description.
+func (c IPXE) Validate() error {
+	if err := ValidateIQN(c.InitiatorIQN); err != nil {
+		return fmt.Errorf("initiator IQN %w", err)
+	}
+	if err := ValidateIQN(c.TargetIQN); err != nil {
+		return fmt.Errorf("target IQN %w", err)
+	}
+	if len(c.Portals) == 0 {
+		return fmt.Errorf("no portals: give at least one target portal")
+	}
+	seen := map[Portal]bool{}
+	for _, p := range c.Portals {
+		if !p.Addr.IsValid() || p.Port == 0 {
+			return fmt.Errorf("portal %v is incomplete", p)
+		}
+		if p.Addr.Zone() != "" {
+			return fmt.Errorf("portal %v has an IPv6 zone", p)
+		}
+		if seen[p] {
+			return fmt.Errorf("portal %v is listed twice", p)
+		}
+		seen[p] = true
+	}
+	if c.LUN < 0 || c.LUN > MaxLUN {
+		return fmt.Errorf("LUN %d is out of range 0-%d", c.LUN, MaxLUN)
+	}
+	if c.CHAPSecretARN != "" {
+		if err := ValidateSecretARN(c.CHAPSecretARN); err != nil {
+			return fmt.Errorf("CHAP secret %w", err)
+		}
+	}
+	if c.Filename != "" {
+		if err := ValidateEFIPath(c.Filename); err != nil {
+			return fmt.Errorf("UEFI filename %w", err)
+		}
+	}
+	if l := c.LNI; l != nil {
+		if l.Index < 1 || l.Index > 7 {
+			return fmt.Errorf("LNI device index %d: Outposts servers put the LNI at index 1", l.Index)
+		}
+		if l.DHCPTimeout < 0 || l.DHCPTimeout > 10*time.Minute {
+			return fmt.Errorf("LNI DHCP timeout %v is out of range 0-10m", l.DHCPTimeout)
+		}
+		if s := l.Static; s != nil {
+			if !s.Address.IsValid() || !s.Address.Addr().Is4() {
+				return fmt.Errorf("static LNI address %v: give an IPv4 address with prefix, like 192.168.50.20/24", s.Address)
+			}
+			if s.Address.Bits() < 8 || s.Address.Bits() > 30 {
+				return fmt.Errorf("static LNI prefix /%d: use /8 to /30", s.Address.Bits())
+			}
+			if s.Gateway.IsValid() && (!s.Gateway.Is4() || !s.Address.Masked().Contains(s.Gateway)) {
+				return fmt.Errorf("static LNI gateway %v is not an IPv4 address inside %v", s.Gateway, s.Address.Masked())
+			}
+		}
+	}
+	return nil
+}
+
+// SANURI renders one iSCSI SAN URI (RFC 4173 as iPXE reads it):
+// iscsi:<server>::<port>:<lun-in-hex>:<target>. iPXE reads the LUN field as
+// hexadecimal, so LUN 10 is "a"; writing "10" would boot LUN 16.
+func SANURI(p Portal, lun int, target string) string {
+	return fmt.Sprintf("iscsi:%s::%d:%x:%s", p.host(), p.Port, lun, target)
+}
+
+// RenderIPXE renders the iPXE script. Every command that can fail jumps to one
+// failure label that prints FailureMarker with iPXE's error and exits, so a bad
+// boot is visible on the serial console and never waits forever.
+func RenderIPXE(c IPXE) ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	w("#!ipxe")
+	w("# outposts-ha SAN boot. Generated: edit the answers file and re-run plan instead.")
+	w("set initiator-iqn %s", c.InitiatorIQN)
+	if c.CHAPSecretARN != "" {
+		w("# CHAP credentials come from Secrets Manager over the VPC interface, before the LNI takes over.")
+		w("aws_get_boot_creds_from_secret %s || goto failed", c.CHAPSecretARN)
+	}
+	if l := c.LNI; l != nil {
+		nic := fmt.Sprintf("net%d", l.Index)
+		w("ifclose")
+		if s := l.Static; s != nil {
+			w("set %s/ip %s", nic, s.Address.Addr())
+			w("set %s/netmask %s", nic, netmask(s.Address.Bits()))
+			if s.Gateway.IsValid() {
+				w("set %s/gateway %s", nic, s.Gateway)
+			}
+			w("ifopen %s || goto failed", nic)
+		} else {
+			timeout := l.DHCPTimeout
+			if timeout == 0 {
+				timeout = 5 * time.Second
+			}
+			w("ifopen %s || goto failed", nic)
+			w("dhcp --timeout %d %s || goto failed", timeout.Milliseconds(), nic)
+		}
+		w("route ||")
+	} else {
+		w("dhcp || goto failed")
+	}
+	uris := make([]string, 0, len(c.Portals))
+	for _, p := range c.Portals {
+		uris = append(uris, SANURI(p, c.LUN, c.TargetIQN))
+	}
+	args := ""
+	if c.Filename != "" {
+		args = "--filename " + c.Filename + " "
+	}
+	w("sanboot %s%s || goto failed", args, strings.Join(uris, " "))
+	w("goto failed")
+	w(":failed")
+	w("echo %s error ${errno} target %s", FailureMarker, c.TargetIQN)
+	w("echo See https://ipxe.org/${errno} and check the LUN map, initiator ACL and portals.")
+	w("exit 1")
+	return b.Bytes(), nil
+}
+
+func netmask(bits int) netip.Addr {
+	m := ^uint32(0) << (32 - bits)
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+}
