@@ -17,7 +17,9 @@ type Credentials struct {
 	Secret   string // password, or API token for Pure
 }
 
-func (c Credentials) String() string   { return "Credentials{Username:" + c.Username + ", Secret:REDACTED}" }
+func (c Credentials) String() string {
+	return "Credentials{Username:" + c.Username + ", Secret:REDACTED}"
+}
 func (c Credentials) GoString() string { return c.String() }
 
 // TLSOptions control how vendor clients verify the array's certificate.
