@@ -1,0 +1,470 @@
+package spec
+
+import (
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/outposts-ha/outposts-ha/recovery"
+	"github.com/outposts-ha/outposts-ha/sanboot"
+)
+
+// Problem is one thing wrong with the answers: the YAML key, what is wrong, and
+// how to fix it.
+type Problem struct {
+	Field   string
+	Message string
+	Fix     string
+}
+
+func (p Problem) String() string {
+	s := p.Field + ": " + p.Message
+	if p.Fix != "" {
+		s += " (fix: " + p.Fix + ")"
+	}
+	return s
+}
+
+// Problems is every problem found, in the order of the answers file. It is an error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, 0, len(ps)+1)
+	lines = append(lines, fmt.Sprintf("the answers have %d problem(s):", len(ps)))
+	for _, p := range ps {
+		lines = append(lines, "  - "+p.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Fields returns the field names, for tests and summaries.
+func (ps Problems) Fields() []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Field
+	}
+	return out
+}
+
+var (
+	regionRE   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	amiRE      = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	outpostRE  = regexp.MustCompile(`^op-[0-9a-f]{17}$`)
+	itypeRE    = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`)
+	keyPairRE  = regexp.MustCompile(`^[A-Za-z0-9 ._:/@-]{1,255}$`)
+	profileRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`)
+	volNameRE  = regexp.MustCompile(`^[A-Za-z0-9/_.:-]{1,255}$`)
+	svmRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,47}$`)
+	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@\\-]{1,64}$`)
+)
+
+// Vendors and protocols the tool supports.
+var (
+	Vendors   = []string{"ontap", "pure", "powerstore", "alletra", "generic"}
+	Protocols = []string{"iscsi", "nvme-tcp"}
+)
+
+type checker struct{ ps Problems }
+
+func (c *checker) add(field, msg, fix string) {
+	c.ps = append(c.ps, Problem{Field: field, Message: msg, Fix: fix})
+}
+
+// Validate returns every problem at once, or nil. It never does I/O.
+func (s *Spec) Validate() error {
+	c := &checker{}
+	c.controlChars(reflect.ValueOf(*s), "")
+	if len(c.ps) > 0 {
+		// A line break or control character could reach a script; report only those
+		// so the operator fixes them first.
+		return c.ps
+	}
+
+	if err := sanboot.ValidateWorkloadName(s.Workload); err != nil {
+		c.add("workload", err.Error(), "use lowercase letters, digits and '-', e.g. web01")
+	}
+	switch {
+	case s.Region == "":
+		c.add("region", "is empty", "give the AWS Region the Outposts are anchored to, e.g. us-west-2")
+	case !regionRE.MatchString(s.Region):
+		c.add("region", fmt.Sprintf("%q is not an AWS Region name", s.Region), "use a Region code such as us-west-2")
+	}
+	if s.GuestOS != "linux" && s.GuestOS != "windows" {
+		c.add("guest_os", fmt.Sprintf("%q is not supported", s.GuestOS), "use linux or windows")
+	}
+	s.validateStorage(c)
+	s.validateIdentity(c)
+	s.validateOutposts(c)
+	s.validateInstance(c)
+	s.validateLNI(c)
+	if f := s.Boot.UEFIFilename; f != "" {
+		if err := sanboot.ValidateEFIPath(f); err != nil {
+			c.add("boot.uefi_filename", err.Error(), `quote it in single quotes in YAML: '\EFI\redhat\shimx64.efi'`)
+		}
+		if s.BootMode() != "sanboot" {
+			c.add("boot.uefi_filename", "only applies to iSCSI SAN boot", "remove it: LocalBoot boots the hydrated local copy")
+		}
+	}
+	s.validateFailover(c)
+	if len(c.ps) == 0 {
+		return nil
+	}
+	return c.ps
+}
+
+// controlChars walks every string in the spec and rejects line breaks and other
+// control characters, which is what would let input add a line to a script.
+func (c *checker) controlChars(v reflect.Value, path string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			c.controlChars(v.Elem(), path)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			name := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			c.controlChars(v.Field(i), p)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			c.controlChars(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		str := v.String()
+		if path == "guest.cloud_config" {
+			// Multi-line by nature; it travels as its own MIME part, never inside a script.
+			for _, r := range str {
+				if r != '\n' && r != '\t' && r != '\r' && unicode.IsControl(r) {
+					c.add(path, "contains a control character", "remove non-printing characters")
+					return
+				}
+			}
+			return
+		}
+		for _, r := range str {
+			if r == '\n' || r == '\r' {
+				c.add(path, "contains a line break", "put the value on one line")
+				return
+			}
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				c.add(path, "contains a control character", "remove non-printing characters")
+				return
+			}
+		}
+	}
+}
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Spec) validateStorage(c *checker) {
+	st := s.Storage
+	if !oneOf(st.Vendor, Vendors) {
+		c.add("storage.vendor", fmt.Sprintf("%q is not a supported vendor", st.Vendor), "use one of "+strings.Join(Vendors, ", "))
+	}
+	if !oneOf(st.Protocol, Protocols) {
+		c.add("storage.protocol", fmt.Sprintf("%q is not a supported protocol", st.Protocol), "use iscsi or nvme-tcp")
+	}
+	if st.Protocol == "nvme-tcp" && s.GuestOS == "windows" && len(st.Data) > 0 {
+		c.add("storage.data", "NVMe/TCP data volumes are not supported on Windows guests", "use iscsi for Windows data volumes")
+	}
+	generic := st.Vendor == "generic"
+	if generic {
+		if st.Management != nil {
+			c.add("storage.management", "the generic vendor has no management API", "remove storage.management; allow the initiator on the array yourself")
+		}
+	} else if oneOf(st.Vendor, Vendors) {
+		s.validateManagement(c)
+	}
+	s.validateVolume(c, "storage.boot", st.Boot)
+	for i, v := range st.Data {
+		s.validateVolume(c, fmt.Sprintf("storage.data[%d]", i), v)
+	}
+	if len(st.Data) > 16 {
+		c.add("storage.data", fmt.Sprintf("has %d volumes", len(st.Data)), "attach at most 16 data volumes per workload")
+	}
+}
+
+func (s *Spec) validateManagement(c *checker) {
+	m := s.Storage.Management
+	if m == nil {
+		c.add("storage.management", "is missing", "give endpoint and credentials of the array's management API")
+		return
+	}
+	switch u, err := url.Parse(m.Endpoint); {
+	case m.Endpoint == "":
+		c.add("storage.management.endpoint", "is empty", "give the array's management URL, e.g. https://10.0.0.5")
+	case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
+		c.add("storage.management.endpoint", fmt.Sprintf("%q is not a plain https://host[:port] URL", m.Endpoint), "give only scheme, host and port, e.g. https://array.example.net")
+	case u.Scheme != "https":
+		c.add("storage.management.endpoint", "does not use https", "use https://; array credentials never travel in clear text")
+	}
+	cr := m.Credentials
+	n := 0
+	if cr.SecretARN != "" {
+		n++
+		if err := sanboot.ValidateSecretARN(cr.SecretARN); err != nil {
+			c.add("storage.management.credentials.secret_arn", err.Error(), "copy the secret's full ARN from Secrets Manager")
+		}
+	}
+	if cr.Env != "" {
+		n++
+		if !envNameRE.MatchString(cr.Env) {
+			c.add("storage.management.credentials.env", fmt.Sprintf("%q is not an environment variable name", cr.Env), "use uppercase letters, digits and '_', e.g. ARRAY_PASSWORD")
+		}
+	}
+	if cr.Prompt {
+		n++
+	}
+	switch {
+	case n == 0:
+		c.add("storage.management.credentials", "names no credential source", "set one of secret_arn, env or prompt: true")
+	case n > 1:
+		c.add("storage.management.credentials", "names more than one credential source", "keep exactly one of secret_arn, env, prompt")
+	}
+	needsUser := s.Storage.Vendor != "pure"
+	switch {
+	case needsUser && m.Username == "":
+		c.add("storage.management.username", "is empty", "give the array user the tool logs in as")
+	case !needsUser && m.Username != "":
+		c.add("storage.management.username", "is not used by Pure FlashArray", "remove it; the API token in the credentials identifies the user")
+	case m.Username != "" && !userNameRE.MatchString(m.Username):
+		c.add("storage.management.username", fmt.Sprintf("%q has characters arrays do not accept", m.Username), "use letters, digits, '_', '.', '@', '-'")
+	}
+	if s.Storage.Vendor == "ontap" {
+		if m.SVM == "" {
+			c.add("storage.management.svm", "is empty", "name the storage VM (SVM) that serves the LUNs")
+		} else if !svmRE.MatchString(m.SVM) {
+			c.add("storage.management.svm", fmt.Sprintf("%q is not an SVM name", m.SVM), "use letters, digits, '_', '.', '-'")
+		}
+	} else if m.SVM != "" {
+		c.add("storage.management.svm", "only applies to NetApp ONTAP", "remove it")
+	}
+}
+
+func (s *Spec) validateVolume(c *checker, field string, v Volume) {
+	generic := s.Storage.Vendor == "generic"
+	nvme := s.Storage.Protocol == "nvme-tcp"
+	if generic {
+		if v.Volume != "" {
+			c.add(field+".volume", "is not used by the generic vendor", "remove it; give target, portals and lun")
+		}
+		if v.Target == "" {
+			c.add(field+".target", "is empty", "give the target IQN (iscsi) or subsystem NQN (nvme-tcp) the array serves")
+		}
+		if len(v.Portals) == 0 {
+			c.add(field+".portals", "is empty", "list at least one portal IP[:port]")
+		}
+		if v.LUN == nil {
+			c.add(field+".lun", "is missing", "give the LUN (or namespace ID) the array maps to this initiator")
+		}
+	} else if v.Volume == "" {
+		c.add(field+".volume", "is empty", "name the array volume (ONTAP: the LUN path /vol/VOL/LUN)")
+	} else if !volNameRE.MatchString(v.Volume) {
+		c.add(field+".volume", fmt.Sprintf("%q has characters array volume names cannot have", v.Volume), "use letters, digits, '/', '_', '.', ':', '-'")
+	}
+	if v.Target != "" {
+		if nvme {
+			if err := sanboot.ValidateNQN(v.Target); err != nil {
+				fix := "give the subsystem NQN the array reports"
+				if strings.HasPrefix(strings.ToLower(v.Target), "iqn.") {
+					fix = "storage.protocol is nvme-tcp but this is an IQN: set protocol: iscsi or give the NQN"
+				}
+				c.add(field+".target", "NQN "+err.Error(), fix)
+			}
+		} else if err := sanboot.ValidateIQN(v.Target); err != nil {
+			fix := "give the target IQN the array reports"
+			if strings.HasPrefix(strings.ToLower(v.Target), "nqn.") {
+				fix = "storage.protocol is iscsi but this is an NQN: set protocol: nvme-tcp or give the IQN"
+			} else if v.Target != strings.ToLower(v.Target) {
+				fix = "write the IQN in lowercase: " + strings.ToLower(v.Target)
+			}
+			c.add(field+".target", "IQN "+err.Error(), fix)
+		}
+	}
+	def := uint16(sanboot.ISCSIPort)
+	if nvme {
+		def = sanboot.NVMeTCPPort
+	}
+	seen := map[sanboot.Portal]int{}
+	for i, ps := range v.Portals {
+		f := fmt.Sprintf("%s.portals[%d]", field, i)
+		p, err := sanboot.ParsePortal(ps, def)
+		if err != nil {
+			c.add(f, err.Error(), "write IP[:port], e.g. 192.168.50.10:3260")
+			continue
+		}
+		if j, dup := seen[p]; dup {
+			c.add(f, fmt.Sprintf("repeats portal %d (%s)", j, p), "list each portal once")
+		}
+		seen[p] = i
+	}
+	if len(v.Portals) > 8 {
+		c.add(field+".portals", fmt.Sprintf("lists %d portals", len(v.Portals)), "list at most 8 portals")
+	}
+	if v.LUN != nil && (*v.LUN < 0 || *v.LUN > sanboot.MaxLUN) {
+		c.add(field+".lun", fmt.Sprintf("%d is out of range", *v.LUN), fmt.Sprintf("use 0-%d; for arrays with an API leave it out and setup reads back the LUN the array assigns", sanboot.MaxLUN))
+	}
+	if v.CHAPSecretARN != "" {
+		if err := sanboot.ValidateSecretARN(v.CHAPSecretARN); err != nil {
+			c.add(field+".chap_secret_arn", err.Error(), "give the full ARN of the secret that holds the CHAP credentials")
+		}
+	}
+}
+
+func (s *Spec) validateIdentity(c *checker) {
+	if u := s.Identity.UUID; u != "" {
+		id, err := uuid.Parse(u)
+		switch {
+		case err != nil || len(u) != 36:
+			c.add("identity.uuid", fmt.Sprintf("%q is not a UUID", u), "remove it to have plan generate one, or paste the one from the record")
+		case id == uuid.Nil:
+			c.add("identity.uuid", "is the nil UUID", "remove it to have plan generate one")
+		case u != strings.ToLower(u):
+			c.add("identity.uuid", "has uppercase hex digits", "write it in lowercase: "+strings.ToLower(u))
+		}
+	}
+	if a := s.Identity.IQNAuthority; a != "" {
+		if err := sanboot.ValidateIQNAuthority(a); err != nil {
+			c.add("identity.iqn_authority", err.Error(), "use iqn.YYYY-MM.reversed.domain, e.g. "+sanboot.DefaultIQNAuthority)
+		}
+	}
+}
+
+func (s *Spec) validateOutposts(c *checker) {
+	o := s.Outposts
+	check := func(field, v string) {
+		switch {
+		case v == "":
+			c.add(field, "is empty", "give the subnet ID of that Outposts server, e.g. subnet-0abc1234def567890")
+		case !subnetRE.MatchString(v):
+			c.add(field, fmt.Sprintf("%q is not a subnet ID", v), "use subnet- followed by 8 or 17 hex digits")
+		}
+	}
+	check("outposts.primary_subnet", o.PrimarySubnet)
+	check("outposts.secondary_subnet", o.SecondarySubnet)
+	if o.PrimarySubnet != "" && o.PrimarySubnet == o.SecondarySubnet {
+		c.add("outposts.secondary_subnet", "is the same subnet as the primary", "give the subnet of the second Outposts server: N+1 needs two servers")
+	}
+	for _, f := range []struct{ name, v string }{{"outposts.primary_outpost", o.PrimaryOutpost}, {"outposts.secondary_outpost", o.SecondaryOutpost}} {
+		if f.v != "" && !outpostRE.MatchString(f.v) {
+			c.add(f.name, fmt.Sprintf("%q is not an Outpost ID", f.v), "use op- followed by 17 hex digits")
+		}
+	}
+	if o.PrimaryOutpost != "" && o.PrimaryOutpost == o.SecondaryOutpost {
+		c.add("outposts.secondary_outpost", "is the same Outpost as the primary", "each Outposts server is its own Outpost: give the second one's ID")
+	}
+	if s.Failover.Policy == "automatic" && o.PrimaryOutpost == "" {
+		c.add("outposts.primary_outpost", "is required by the automatic policy", "give the primary Outpost ID so its ConnectedStatus can be watched")
+	}
+}
+
+func (s *Spec) validateInstance(c *checker) {
+	in := s.Instance
+	req := func(field, v string, re *regexp.Regexp, what, fix string) {
+		switch {
+		case v == "":
+			c.add(field, "is empty", fix)
+		case !re.MatchString(v):
+			c.add(field, fmt.Sprintf("%q is not %s", v, what), fix)
+		}
+	}
+	req("instance.type", in.Type, itypeRE, "an EC2 instance type", "use a type both Outposts servers offer, e.g. c6id.2xlarge")
+	req("instance.helper_ami", in.HelperAMI, amiRE, "an AMI ID", "give the iPXE helper AMI (iscsi) or LocalBoot AMI (nvme-tcp) ID, ami-...")
+	req("instance.security_group", in.SecurityGroup, sgRE, "a security group ID", "give sg- followed by 8 or 17 hex digits")
+	req("instance.instance_profile", in.InstanceProfile, profileRE, "an instance profile name", "give the instance profile NAME whose role may read the CHAP secrets")
+	if in.KeyPair != "" && !keyPairRE.MatchString(in.KeyPair) {
+		c.add("instance.key_pair", fmt.Sprintf("%q is not a key pair name", in.KeyPair), "use the EC2 key pair name, or leave it out")
+	}
+	if r := in.InstanceProfileRole; r != "" && !profileRE.MatchString(r) {
+		c.add("instance.instance_profile_role", fmt.Sprintf("%q is not an IAM role name", r), "give the role name inside the instance profile, or leave it out")
+	}
+}
+
+func (s *Spec) validateLNI(c *checker) {
+	l := s.LNI
+	if l.DHCPTimeout != "" {
+		d, err := time.ParseDuration(l.DHCPTimeout)
+		switch {
+		case err != nil:
+			c.add("lni.dhcp_timeout", fmt.Sprintf("%q is not a duration", l.DHCPTimeout), "write it like 5s or 1m")
+		case d < time.Second || d > 10*time.Minute:
+			c.add("lni.dhcp_timeout", fmt.Sprintf("%v is out of range", d), "use 1s to 10m")
+		}
+		if l.Static != nil {
+			c.add("lni.dhcp_timeout", "is set together with lni.static", "remove one: static addressing does not use DHCP")
+		}
+	}
+	if st := l.Static; st != nil {
+		if s.BootMode() != "sanboot" {
+			c.add("lni.static", "only applies to iSCSI SAN boot", "remove it: the LocalBoot helper configures its own network")
+		}
+		p, err := netip.ParsePrefix(st.Address)
+		switch {
+		case err != nil || !p.Addr().Is4():
+			c.add("lni.static.address", fmt.Sprintf("%q is not IPv4 address/prefix", st.Address), "write it like 192.168.50.20/24")
+		case p.Bits() < 8 || p.Bits() > 30:
+			c.add("lni.static.address", fmt.Sprintf("prefix /%d is out of range", p.Bits()), "use /8 to /30")
+		case p.Addr() == p.Masked().Addr():
+			c.add("lni.static.address", "is the network address", "give the host's own address, e.g. 192.168.50.20/24")
+		default:
+			if st.Gateway != "" {
+				g, err := netip.ParseAddr(st.Gateway)
+				if err != nil || !g.Is4() || !p.Masked().Contains(g) {
+					c.add("lni.static.gateway", fmt.Sprintf("%q is not an IPv4 address inside %s", st.Gateway, p.Masked()), "give the SAN VLAN's gateway, or leave it out")
+				}
+			}
+		}
+	}
+}
+
+func (s *Spec) validateFailover(c *checker) {
+	f := s.Failover
+	if _, err := recovery.ParsePolicy(f.Policy); err != nil {
+		c.add("failover.policy", err.Error(), "confirmed is the safe default")
+	}
+	if f.Policy == string(recovery.PolicyAutomatic) && f.AutomaticRiskAcknowledgement != AutomaticAck {
+		c.add("failover.automatic_risk_acknowledgement", "does not carry the required acknowledgement",
+			fmt.Sprintf("the automatic policy may relaunch while a primary cut off only from the Region still writes; to accept, set it to exactly %q, or use policy: confirmed", AutomaticAck))
+	}
+	if f.Policy != string(recovery.PolicyAutomatic) && f.AutomaticRiskAcknowledgement != "" {
+		c.add("failover.automatic_risk_acknowledgement", "is set but the policy is not automatic", "remove it")
+	}
+	if f.DetectionPeriods < 2 || f.DetectionPeriods > 10 {
+		c.add("failover.detection_periods", fmt.Sprintf("%d is out of range", f.DetectionPeriods), "use 2-10 one-minute periods (default 3): 1 fails over on a reboot")
+	}
+	if f.DatapointsToAlarm < 1 || f.DatapointsToAlarm > f.DetectionPeriods {
+		c.add("failover.datapoints_to_alarm", fmt.Sprintf("%d is not between 1 and detection_periods (%d)", f.DatapointsToAlarm, f.DetectionPeriods), "leave it out to use detection_periods")
+	}
+	switch {
+	case f.NotificationEmail == "":
+		c.add("failover.notification_email", "is empty", "give the on-call address that receives failover and approval notices")
+	default:
+		a, err := mail.ParseAddress(f.NotificationEmail)
+		if err != nil || a.Address != f.NotificationEmail || !strings.Contains(a.Address[strings.LastIndex(a.Address, "@")+1:], ".") {
+			c.add("failover.notification_email", fmt.Sprintf("%q is not a plain email address", f.NotificationEmail), "write it as name@example.com, without a display name")
+		}
+	}
+}
