@@ -1,0 +1,178 @@
+package sanlab
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// TargetSpec describes one iSCSI target with one LUN backed by a marker disk.
+type TargetSpec struct {
+	// IQN is the target name.
+	IQN string
+	// LUN is the LUN of the disk (1-16383; tgt owns LUN 0 as its controller).
+	LUN int
+	// Initiators is the name ACL: the only initiator IQNs tgtd admits. At least
+	// one is required. No address ACL is ever bound: tgt ORs address and name
+	// ACLs, and every slirp connection arrives from 127.0.0.1.
+	Initiators []string
+	// CHAP, when set, requires one-way CHAP with this account.
+	CHAP *CHAP
+	// Token goes into the disk's last sector; empty means a random one.
+	Token string
+	// Size of the sparse disk image; 0 means DefaultDiskSize.
+	Size int64
+}
+
+// CHAP is an incoming (initiator-to-target) CHAP account.
+type CHAP struct {
+	User   string
+	Secret string
+}
+
+// Target is a target created in a Lab.
+type Target struct {
+	TID   int
+	IQN   string
+	LUN   int
+	Token string // the token the boot sector must print
+	Image string // path of the disk image
+}
+
+// NewToken returns a random 12-hex-digit token.
+func NewToken() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b[:])
+}
+
+func validName(what, s string) error {
+	if s == "" || len(s) > 223 || strings.ContainsAny(s, ", \t\r\n=") {
+		return fmt.Errorf("%s %q: give 1-223 characters without spaces, '=' or ','", what, s)
+	}
+	return nil
+}
+
+func (s TargetSpec) validate() error {
+	if err := validName("target IQN", s.IQN); err != nil {
+		return err
+	}
+	if s.LUN < 1 || s.LUN > 16383 {
+		return fmt.Errorf("LUN %d: use 1-16383 (tgt keeps LUN 0 for its controller)", s.LUN)
+	}
+	if len(s.Initiators) == 0 {
+		return fmt.Errorf("no initiators: a lab target always has a name ACL")
+	}
+	for _, i := range s.Initiators {
+		if err := validName("initiator IQN", i); err != nil {
+			return err
+		}
+		if strings.EqualFold(i, "ALL") {
+			return fmt.Errorf("initiator ALL would admit everyone: name each initiator")
+		}
+	}
+	if c := s.CHAP; c != nil {
+		if err := validName("CHAP user", c.User); err != nil {
+			return err
+		}
+		if len(c.Secret) < 12 || len(c.Secret) > 255 || strings.ContainsAny(c.Secret, ", \t\r\n") {
+			return fmt.Errorf("CHAP secret: give 12-255 characters without spaces or ','")
+		}
+	}
+	return nil
+}
+
+// AddTarget writes the marker disk, creates the target and its LUN, binds the
+// name ACL (and CHAP), then reads the target back and checks that its ACL holds
+// exactly the given initiators.
+func (l *Lab) AddTarget(ctx context.Context, s TargetSpec) (*Target, error) {
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("target spec: %w", err)
+	}
+	if s.Token == "" {
+		s.Token = NewToken()
+	}
+	l.mu.Lock()
+	tid := l.nextTID
+	l.nextTID++
+	l.mu.Unlock()
+
+	t := &Target{TID: tid, IQN: s.IQN, LUN: s.LUN, Token: s.Token,
+		Image: filepath.Join(l.cfg.Dir, fmt.Sprintf("tid%d-lun%d.img", tid, s.LUN))}
+	if err := WriteDisk(t.Image, s.Size, s.Token); err != nil {
+		return nil, err
+	}
+	id := strconv.Itoa(tid)
+	steps := [][]string{
+		{"--lld", "iscsi", "--mode", "target", "--op", "new", "--tid", id, "--targetname", s.IQN},
+		{"--lld", "iscsi", "--mode", "logicalunit", "--op", "new", "--tid", id, "--lun", strconv.Itoa(s.LUN), "--backing-store", t.Image},
+	}
+	for _, ini := range s.Initiators {
+		steps = append(steps, []string{"--lld", "iscsi", "--mode", "target", "--op", "bind", "--tid", id, "--initiator-name", ini})
+	}
+	for _, args := range steps {
+		if _, err := l.tgtadm(ctx, args...); err != nil {
+			return nil, fmt.Errorf("create target %s: %w", s.IQN, err)
+		}
+	}
+	if c := s.CHAP; c != nil {
+		// The secret travels over the management socket, never in argv.
+		if err := mgmtRequest(ctx, l.ctl, mgmtModeAccount, mgmtOpNew, "user="+c.User+",password="+c.Secret); err != nil {
+			return nil, fmt.Errorf("create CHAP account %s: %w", c.User, err)
+		}
+		if _, err := l.tgtadm(ctx, "--lld", "iscsi", "--mode", "account", "--op", "bind", "--tid", id, "--user", c.User); err != nil {
+			return nil, fmt.Errorf("bind CHAP account %s: %w", c.User, err)
+		}
+	}
+	show, err := l.tgtadm(ctx, "--lld", "iscsi", "--mode", "target", "--op", "show")
+	if err != nil {
+		return nil, err
+	}
+	acl, accounts := parseShow(show, tid)
+	want := slices.Clone(s.Initiators)
+	slices.Sort(want)
+	slices.Sort(acl)
+	if !slices.Equal(acl, want) {
+		return nil, fmt.Errorf("target %s: ACL reads back as %q, want exactly %q", s.IQN, acl, want)
+	}
+	if s.CHAP != nil && !slices.Contains(accounts, s.CHAP.User) {
+		return nil, fmt.Errorf("target %s: CHAP account %s is not bound (accounts %q)", s.IQN, s.CHAP.User, accounts)
+	}
+	return t, nil
+}
+
+// parseShow extracts the ACL and account entries of target tid from
+// `tgtadm --mode target --op show`.
+func parseShow(show string, tid int) (acl, accounts []string) {
+	header := "Target " + strconv.Itoa(tid) + ":"
+	in, section := false, ""
+	for _, line := range strings.Split(show, "\n") {
+		if strings.HasPrefix(line, "Target ") {
+			in = strings.HasPrefix(line, header)
+			section = ""
+			continue
+		}
+		if !in {
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case indent == 4:
+			section = strings.TrimSuffix(trimmed, ":")
+		case indent >= 8 && trimmed != "":
+			switch section {
+			case "ACL information":
+				acl = append(acl, trimmed)
+			case "Account information":
+				accounts = append(accounts, trimmed)
+			}
+		}
+	}
+	return acl, accounts
+}

@@ -1,0 +1,28 @@
+// Package powerstore drives a Dell PowerStore array through its REST API
+// (https://<mgmt>/api/rest/...), for the calls the wizard needs: volumes, hosts,
+// volume attach/detach with the array-assigned LUN read back, iSCSI and NVMe/TCP
+// target discovery, snapshots and deletes.
+//
+// API targeted: PowerStore REST API as shipped with PowerStoreOS 3.x and 4.x
+// (the "v3/v4" REST surface: session login, PostgREST-style filters such as
+// name=eq.X, select= projections, Range/Content-Range pagination with 206).
+// The client is verified against a modelled API (an httptest server that
+// reproduces the documented paths, JSON shapes, session token and cookie, error
+// bodies and pagination), not against hardware.
+//
+// Session: GET /api/rest/login_session with HTTP Basic returns a DELL-EMC-TOKEN
+// header and an auth_cookie cookie. Every later call sends both and never the
+// password again. A 401 or 403 on a later call means the session expired: the
+// client logs in once more and retries the call once. Logout posts
+// /api/rest/logout and works even after the caller's context was cancelled.
+//
+// Errors are *storage.Error values classified from the HTTP status and the
+// PowerStore hex error code in {"messages":[{"code":"0xE0..."}]}, never from
+// message text. Where the outcome matters for safety (host already exists,
+// volume already attached, requested LUN taken, mapping absent), the client
+// re-reads the array's state instead of trusting any code.
+//
+// PowerStore gives each node its own iSCSI target IQN, so one storage.Target
+// cannot carry every portal; Targets returns one Target per IQN and Target
+// returns the best of them.
+package powerstore
