@@ -25,7 +25,7 @@ func Parse(data []byte) (*Spec, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("answers file is not valid YAML: %w", err)
+		return nil, Problems{{Field: "(file)", Message: "is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Fix: "check indentation and quoting; values with ':' or '\\' go in single quotes"}}
 	}
 	if probs := findInlineSecrets(&root, ""); len(probs) > 0 {
 		return nil, probs
@@ -37,7 +37,7 @@ func Parse(data []byte) (*Spec, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Problems{{Field: "(file)", Message: "is empty", Fix: "start from one of the files in examples/"}}
 		}
-		return nil, fmt.Errorf("answers file: %w (check the key names against examples/)", err)
+		return nil, Problems{{Field: "(file)", Message: strings.TrimPrefix(err.Error(), "yaml: "), Fix: "check the key names and value types against the files in examples/"}}
 	}
 	s.Normalize()
 	return &s, nil
