@@ -12,14 +12,14 @@ MOTO_VERSION=5.2.5
 CFNLINT_VERSION=1.58.0
 
 need_apt=()
-for bin in shellcheck tgtd qemu-system-x86_64 hyperfine ip; do
+for bin in shellcheck tgtd qemu-system-x86_64 hyperfine ip /usr/bin/time; do
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages (missing: ${need_apt[*]})"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    shellcheck tgt qemu-system-x86 ipxe-qemu hyperfine iproute2 >/dev/null
+    shellcheck tgt qemu-system-x86 ipxe-qemu hyperfine iproute2 time >/dev/null
 fi
 
 # Recent iPXE from trixie, unpacked privately.
@@ -41,7 +41,7 @@ SRC
   apt-get "${opts[@]}" update -qq
   (cd "$work" && apt-get "${opts[@]}" download ipxe >/dev/null)
   dpkg -x "$work"/ipxe_*.deb "$IPXE_DIR"
-  ls "$work"/ipxe_*.deb | sed 's/.*ipxe_/setup: ipxe /'
+  for deb in "$work"/ipxe_*.deb; do echo "setup: ipxe ${deb##*/ipxe_}"; done
   rm -rf "$work"
 fi
 

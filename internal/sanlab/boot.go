@@ -262,15 +262,30 @@ var (
 	ipxeErrorRE = regexp.MustCompile(`\(https?://ipxe\.org/([0-9a-f]{8})\)`)
 )
 
+// consoleWidth is the VGA text width. SeaBIOS's sercon copies the screen to
+// COM1 and breaks a line that reaches the last column with CR LF, so a long
+// iPXE line arrives in 80-column pieces.
+const consoleWidth = 80
+
 // CleanConsole turns the raw serial log into plain lines: no ANSI escapes, no
-// carriage returns, no blank lines, no trailing spaces.
+// carriage returns, no blank lines, no trailing spaces, and lines that sercon
+// wrapped at 80 columns joined again.
 func CleanConsole(raw []byte) string {
 	s := escapeRE.ReplaceAllString(string(raw), "")
-	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.ReplaceAll(s, "\r", "")
+	in := strings.Split(s, "\n")
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		l = strings.TrimRight(l, " \t\x00")
-		if l != "" {
+	for i := 0; i < len(in); i++ {
+		l := strings.TrimRight(in[i], "\x00")
+		for len(l) > 0 && len(l)%consoleWidth == 0 && i+1 < len(in) {
+			i++
+			next := strings.TrimRight(in[i], "\x00")
+			if next == "" {
+				break // the line was exactly full width; its own newline follows the wrap
+			}
+			l += next
+		}
+		if l = strings.TrimRight(l, " \t"); l != "" {
 			out = append(out, l)
 		}
 	}

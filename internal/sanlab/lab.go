@@ -80,6 +80,9 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("lab config: Dir is empty: give a work folder")
 	}
+	if strings.Contains(cfg.Dir, ",") {
+		return nil, fmt.Errorf("lab config: Dir %q has a comma, which tgtadm and qemu parameters cannot carry", cfg.Dir)
+	}
 	if cfg.QEMU == "" {
 		cfg.QEMU = "qemu-system-x86_64"
 	}

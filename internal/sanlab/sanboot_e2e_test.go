@@ -15,6 +15,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +156,7 @@ func TestSANBoot(t *testing.T) {
 			want: boots,
 		},
 		{
-			name:    "two portals, the first dead",
+			name:    "two portals with the first dead",
 			portals: []sanboot.Portal{deadPortal, targetPortal},
 			checkText: func(t *testing.T, script []byte) {
 				line := scriptLine(t, script, "sanboot ")
@@ -312,7 +314,7 @@ func runBootCase(t *testing.T, ipxe string, tc bootCase) {
 	}
 	r, err := lab.Boot(ctx, boot)
 	require.NoError(t, err, "console:\n%s", r.Tail(20))
-	t.Logf("%v", r); t.Logf("SERIAL:\n%s", r.Serial)
+	t.Logf("%v", r)
 	if r.IPXEErrorLine != "" {
 		t.Logf("iPXE:   %s", r.IPXEErrorLine)
 	}
@@ -334,8 +336,10 @@ func runBootCase(t *testing.T, ipxe string, tc bootCase) {
 		assert.Equal(t, tc.wantError, r.IPXEError, "console:\n%s", r.Tail(20))
 		failed := r.Line(sanboot.FailureMarker)
 		require.NotEmpty(t, failed, "no %s line; console:\n%s", sanboot.FailureMarker, r.Tail(20))
-		assert.True(t, strings.HasPrefix(failed, sanboot.FailureMarker+" error "), failed)
-		assert.Contains(t, failed, "target "+cfg.TargetIQN)
+		m := failureLineRE.FindStringSubmatch(failed)
+		require.NotNil(t, m, "failure line %q is not %q", failed, failureLineRE)
+		assert.Equal(t, cfg.TargetIQN, m[2], "the failure line names the target")
+		assert.Equal(t, hexValue(t, tc.wantError), hexValue(t, m[1]), "the failure line carries iPXE's error")
 		assert.NotContains(t, r.Serial, sanlab.MarkerPrefix)
 	case hangsUntilDeadline:
 		assert.True(t, r.TimedOut, "%v; console:\n%s", r, r.Tail(20))
@@ -346,6 +350,17 @@ func runBootCase(t *testing.T, ipxe string, tc bootCase) {
 	if tc.checkRun != nil {
 		tc.checkRun(t, r)
 	}
+}
+
+// failureLineRE reads the renderer's failure line. ${errno} prints as 0x-prefixed
+// hex without leading zeros (0xf0a6039), so the code is compared as a number.
+var failureLineRE = regexp.MustCompile(`^` + regexp.QuoteMeta(sanboot.FailureMarker) + ` error ((?:0x)?[0-9a-f]+) target (\S+)$`)
+
+func hexValue(t *testing.T, s string) uint64 {
+	t.Helper()
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 32)
+	require.NoError(t, err, "error code %q", s)
+	return v
 }
 
 // scriptLine returns the one script line that starts with prefix.

@@ -98,6 +98,12 @@ func New(c Config) (*Client, error) {
 	}, nil
 }
 
+// String names the array and never prints credentials or session secrets.
+func (c *Client) String() string { return "powerstore.Client{" + c.base.Host + "}" }
+
+// GoString is String, so that %#v cannot print the credentials either.
+func (c *Client) GoString() string { return c.String() }
+
 func parseEndpoint(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("powerstore: endpoint is empty: give https://<management address>")
