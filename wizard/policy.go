@@ -17,11 +17,11 @@ type PolicyDocument struct {
 
 // Statement is one IAM policy statement.
 type Statement struct {
-	Sid       string                       `json:"Sid"`
-	Effect    string                       `json:"Effect"`
-	Action    []string                     `json:"Action"`
-	Resource  []string                     `json:"Resource"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+	Sid       string                    `json:"Sid"`
+	Effect    string                    `json:"Effect"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // OperatorPolicy renders the least-privilege policy an operator needs to run
@@ -36,8 +36,8 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 		return fmt.Sprintf("arn:aws:%s:%s:*:%s", service, r, resource)
 	}
 	prefix := "oha-" + w + "-"
-	tagged := map[string]map[string]string{"StringEquals": {"aws:ResourceTag/" + naming.TagWorkload: w}}
-	requestTagged := map[string]map[string]string{"StringEquals": {"aws:RequestTag/" + naming.TagWorkload: w}}
+	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + naming.TagWorkload: w}}
+	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + naming.TagWorkload: w}}
 	subnets := []string{arn("ec2", "subnet/"+s.Outposts.PrimarySubnet), arn("ec2", "subnet/"+s.Outposts.SecondarySubnet)}
 
 	st := []Statement{
@@ -59,14 +59,14 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 			Resource: []string{arn("ec2", "instance/*"), arn("ec2", "network-interface/*"), arn("ec2", "volume/*")}, Condition: requestTagged},
 		{Sid: "LaunchIntoWorkloadNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: append(append([]string{}, subnets...), arn("ec2", "security-group/"+s.Instance.SecurityGroup),
-				fmt.Sprintf("arn:aws:ec2:%s::image/%s", r, s.Instance.HelperAMI), arn("ec2", "key-pair/*"))},
+				fmt.Sprintf("arn:aws:ec2:%s::image/%s", r, s.Instance.HelperAMI))},
 		{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{arn("ec2", "*/*")},
-			Condition: map[string]map[string]string{"StringEquals": {"ec2:CreateAction": "RunInstances,CreateLaunchTemplate"}}},
+			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateLaunchTemplate"}}}},
 		{Sid: "FenceAndRetireWorkloadInstances", Effect: "Allow", Resource: []string{arn("ec2", "instance/*")}, Condition: tagged,
 			Action: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags"}},
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
 			Resource:  []string{"arn:aws:iam::*:role/" + instanceRole(s)},
-			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		{Sid: "ReadInstanceProfile", Effect: "Allow", Action: []string{"iam:GetInstanceProfile"},
 			Resource: []string{"arn:aws:iam::*:instance-profile/" + s.Instance.InstanceProfile}},
 		{Sid: "WorkloadRecord", Effect: "Allow",
@@ -100,6 +100,10 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 		{Sid: "FunctionBundleBucket", Effect: "Allow", Resource: []string{"arn:aws:s3:::outposts-ha-*-" + r, "arn:aws:s3:::outposts-ha-*-" + r + "/lambda/*"},
 			Action: []string{"s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
 				"s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutObject", "s3:GetObject"}},
+	}
+	if s.Instance.KeyPair != "" {
+		st = append(st, Statement{Sid: "LaunchWithKeyPair", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{arn("ec2", "key-pair/"+s.Instance.KeyPair)}})
 	}
 	var secrets []string
 	if m := s.Storage.Management; m != nil && m.Credentials.SecretARN != "" {
