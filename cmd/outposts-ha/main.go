@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 
+	"github.com/charmbracelet/huh"
+
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 )
 
@@ -49,7 +51,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, huh.ErrUserAborted) {
 		fmt.Fprintln(stderr, "outposts-ha: interrupted")
 		return exitAborted
 	}

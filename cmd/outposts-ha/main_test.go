@@ -87,3 +87,28 @@ func TestMissingAnswersFile(t *testing.T) {
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, stderr, "read answers")
 }
+
+func TestInteractivePlanSavesAnswersAndPlans(t *testing.T) {
+	dir := t.TempDir()
+	in := strings.Join([]string{
+		"web01", "us-west-2", "1", "5", "1",
+		"iqn.2003-01.org.linux-iscsi.san1:boot-web01", "192.168.50.10", "10", "",
+		"subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788", "",
+		"c6id.2xlarge", "ami-0123456789abcdef0", "sg-0123456789abcdef0", "", "oha-web01",
+		"1", "1", "ops@example.com", "y",
+	}, "\n") + "\n"
+	var out, errb bytes.Buffer
+	save := filepath.Join(dir, "web01.yaml")
+	err := run(context.Background(), []string{"plan", "--save-answers", save, "--out", filepath.Join(dir, "plan")},
+		strings.NewReader(in), &out, &errb)
+	require.NoError(t, err, errb.String())
+	answers, err := os.ReadFile(save)
+	require.NoError(t, err)
+	assert.Contains(t, string(answers), "workload: web01")
+	ipxe, err := os.ReadFile(filepath.Join(dir, "plan", "user-data", "boot.ipxe"))
+	require.NoError(t, err)
+	assert.Contains(t, string(ipxe), "::3260:a:iqn.2003-01.org.linux-iscsi.san1:boot-web01", "LUN 10 is 'a' in the SAN URI")
+	// A second interactive run never overwrites the saved answers.
+	err = run(context.Background(), []string{"plan", "--save-answers", save}, strings.NewReader(in), &out, &errb)
+	require.ErrorContains(t, err, "exists")
+}
