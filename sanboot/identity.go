@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/outposts-ha/outposts-ha/internal/naming"
 )
 
 // MaxNameLen is the longest iSCSI or NVMe qualified name, in bytes (RFC 7143
@@ -24,7 +26,6 @@ var (
 	naaRE          = regexp.MustCompile(`^naa\.([0-9a-f]{16}|[0-9a-f]{32})$`)
 	nqnRE          = regexp.MustCompile(`^nqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9._:-]+)?$`)
 	nqnUUIDRE      = regexp.MustCompile(`^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	workloadRE     = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
 )
 
 // ValidateIQN checks an iSCSI name in iqn., eui. or naa. form. Names are
@@ -92,21 +93,8 @@ func ValidateIQNAuthority(s string) error {
 	return nil
 }
 
-// ValidateWorkloadName checks a workload name: a DNS label of 1 to 32 lowercase
-// letters, digits and hyphens, starting with a letter, so that every derived
-// name (launch templates, stacks, SSM paths, array hosts) is valid.
-func ValidateWorkloadName(s string) error {
-	if s == "" {
-		return fmt.Errorf("is empty: name the workload, for example web01")
-	}
-	if len(s) > 32 {
-		return fmt.Errorf("%q is %d characters: use at most 32", s, len(s))
-	}
-	if !workloadRE.MatchString(s) {
-		return fmt.Errorf("%q must be lowercase letters, digits and '-', start with a letter and not end with '-'", s)
-	}
-	return nil
-}
+// ValidateWorkloadName checks a workload name; the rule lives in internal/naming.
+func ValidateWorkloadName(s string) error { return naming.ValidateWorkload(s) }
 
 // InitiatorIQN derives the workload's initiator IQN from its identity UUID:
 // <authority>:outposts-ha.<workload>.<uuid>. The full 128-bit UUID keeps it

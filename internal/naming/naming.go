@@ -3,6 +3,11 @@
 // find the same things.
 package naming
 
+import (
+	"fmt"
+	"regexp"
+)
+
 // Tag keys carried by every resource the tool creates.
 const (
 	TagWorkload = "outposts-ha:workload"
@@ -36,3 +41,21 @@ func DrillParam(workload string) string       { return ParamPrefix(workload) + "
 // ArrayHost is the host / initiator-group name on the array: short, and legal on
 // every supported vendor (letters, digits, '-', '_'; at most 63 characters).
 func ArrayHost(workload string) string { return "oha-" + workload }
+
+var workloadRE = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+
+// ValidateWorkload checks a workload name: a DNS label of 1 to 32 lowercase
+// letters, digits and hyphens, starting with a letter, so that every derived
+// name (launch templates, stacks, SSM paths, alarms, array hosts) is valid.
+func ValidateWorkload(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty: name the workload, for example web01")
+	}
+	if len(s) > 32 {
+		return fmt.Errorf("%q is %d characters: use at most 32", s, len(s))
+	}
+	if !workloadRE.MatchString(s) {
+		return fmt.Errorf("%q must be lowercase letters, digits and '-', start with a letter and not end with '-'", s)
+	}
+	return nil
+}
