@@ -211,15 +211,18 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 				Err: fmt.Errorf("decode login session: %w", err)}
 		}
 	}
-	if len(info) > 0 && info[0].IsPasswordChangeRequired {
-		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindAuth, Status: resp.StatusCode,
-			Err: errors.New("the array requires a password change for this user before it accepts API calls")}
-	}
 	s := &session{token: resp.Header.Get(tokenHeader)}
 	for _, ck := range resp.Cookies() {
 		if ck.Name == cookieName {
 			s.cookie = ck.Value
 		}
+	}
+	if len(info) > 0 && info[0].IsPasswordChangeRequired {
+		if s.token != "" && s.cookie != "" {
+			_ = c.closeSession(ctx, s) // do not leave the refused session open; the auth error matters more
+		}
+		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindAuth, Status: resp.StatusCode,
+			Err: errors.New("the array requires a password change for this user before it accepts API calls")}
 	}
 	if s.token == "" || s.cookie == "" {
 		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindAuth, Status: resp.StatusCode,
@@ -242,6 +245,10 @@ func (c *Client) Logout(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
+	return c.closeSession(ctx, s)
+}
+
+func (c *Client) closeSession(ctx context.Context, s *session) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutTimeout)
 	defer cancel()
 	const op = "logout"

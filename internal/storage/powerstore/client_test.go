@@ -181,7 +181,9 @@ func TestSetupIsIdempotent(t *testing.T) {
 
 func TestEnsureHost(t *testing.T) {
 	pre := func(name string, inits ...mInit) func(*psModel) {
-		return func(m *psModel) { m.hosts = append(m.hosts, &mHost{ID: uuid.NewString(), Name: name, OSType: "Linux", Initiators: inits}) }
+		return func(m *psModel) {
+			m.hosts = append(m.hosts, &mHost{ID: uuid.NewString(), Name: name, OSType: "Linux", Initiators: inits})
+		}
 	}
 	tests := []struct {
 		name     string
@@ -356,8 +358,29 @@ func TestSessionExpiresMidRun(t *testing.T) {
 	}
 }
 
+// TestLogoutAfterFailure: a step fails and the caller's context is already
+// cancelled, yet the deferred Logout still closes the session.
+func TestLogoutAfterFailure(t *testing.T) {
+	e := start(t, func(m *psModel) {
+		m.hosts = append(m.hosts, &mHost{ID: uuid.NewString(), Name: "legacy", OSType: "Linux", Initiators: []mInit{{initiatorIQN, "iSCSI"}}})
+	})
+	c := e.client(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	err := func() (err error) {
+		require.NoError(t, c.Login(ctx))
+		defer func() { err = errors.Join(err, c.Logout(ctx)) }()
+		_, err = c.EnsureHost(ctx, spec)
+		cancel()
+		return err
+	}()
+	require.Error(t, err)
+	assert.Equal(t, storage.KindInvalid, storage.KindOf(err))
+	assert.Equal(t, 0, e.m.activeSessions())
+	assert.Equal(t, 1, e.m.logouts)
+}
+
 func TestTLS(t *testing.T) {
-	_, otherCA := storagetest.TLSServer(t, nil)
+	otherCA := otherCAFile(t)
 	tests := []struct {
 		name string
 		opts func(e env) storage.TLSOptions
