@@ -33,7 +33,7 @@ func ExampleRenderIPXE() {
 	// sanboot iscsi:192.168.50.10::3260:1a:iqn.1992-08.com.netapp:sn.4f6b:vs.3 iscsi:192.168.50.11::3260:1a:iqn.1992-08.com.netapp:sn.4f6b:vs.3 || goto failed
 	// goto failed
 	// :failed
-	// echo OUTPOSTS-HA-SANBOOT-FAILED error ${errno} target iqn.1992-08.com.netapp:sn.4f6b:vs.3
-	// echo See https://ipxe.org/${errno} and check the LUN map, initiator ACL and portals.
+	// echo OUTPOSTS-HA-SANBOOT-FAILED error ${errno:hexraw} target iqn.1992-08.com.netapp:sn.4f6b:vs.3
+	// echo See https://ipxe.org/${errno:hexraw} and check the LUN map, initiator ACL and portals.
 	// exit 1
 }

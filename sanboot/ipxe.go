@@ -191,8 +191,8 @@ func RenderIPXE(c IPXE) ([]byte, error) {
 	w("sanboot %s%s || goto failed", args, strings.Join(uris, " "))
 	w("goto failed")
 	w(":failed")
-	w("echo %s error ${errno} target %s", FailureMarker, c.TargetIQN)
-	w("echo See https://ipxe.org/${errno} and check the LUN map, initiator ACL and portals.")
+	w("echo %s error ${errno:hexraw} target %s", FailureMarker, c.TargetIQN)
+	w("echo See https://ipxe.org/${errno:hexraw} and check the LUN map, initiator ACL and portals.")
 	w("exit 1")
 	return b.Bytes(), nil
 }

@@ -60,6 +60,9 @@ var (
 	labCounter atomic.Int64
 	sweepOnce  sync.Once
 	nsNameRE   = regexp.MustCompile(`^sanlab-([0-9]+)-([0-9]+)$`)
+	// liveNamespaces holds the namespaces of this process's open labs, which
+	// the sweep must never take for leftovers of an earlier process.
+	liveNamespaces sync.Map
 )
 
 const (
@@ -96,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 		out, err := run(ctx, "ip", "netns", "add", name)
 		if err == nil {
 			l.ns = name
+			liveNamespaces.Store(name, true)
 			break
 		}
 		if try+1 >= maxNSTries || !strings.Contains(out, "exists") {
@@ -128,8 +132,9 @@ func (l *Lab) TargetLog() string {
 }
 
 // ctlFor spreads control ports over 1000-31999 by PID, lab number and attempt.
-// tgtadm accepts 0-32767; 0 is the system default and is never used.
-func ctlFor(pid int, n int64, try int) int {
+// tgtadm accepts 0-32767; 0 is the system default and is never used. It is a
+// variable so a test can force collisions with leftovers.
+var ctlFor = func(pid int, n int64, try int) int {
 	h := uint32(pid)*2654435761 ^ uint32(n)*40503 ^ uint32(try)*7919
 	return 1000 + int(h%31000)
 }
@@ -289,6 +294,8 @@ func (l *Lab) Close() error {
 			defer cancel()
 			if out, err := run(ctx, "ip", "netns", "del", l.ns); err != nil {
 				errs = append(errs, fmt.Errorf("delete network namespace %s: %w: %s", l.ns, err, out))
+			} else {
+				liveNamespaces.Delete(l.ns)
 			}
 		}
 	})
@@ -301,8 +308,9 @@ func removeSocketFiles(ctl int) {
 }
 
 // sweepStaleNamespaces deletes namespaces named by an earlier sanlab process
-// that no longer runs (or that had this process's PID before it was reused).
-// A namespace is only a name here: deleting it kills nothing.
+// that no longer runs, or that had this process's PID before it was reused
+// (a name with this PID that no open lab owns). Deleting a namespace only
+// removes its name; it kills nothing.
 func sweepStaleNamespaces(ctx context.Context) {
 	entries, err := os.ReadDir("/var/run/netns")
 	if err != nil {
@@ -315,6 +323,9 @@ func sweepStaleNamespaces(ctx context.Context) {
 		}
 		pid, err := strconv.Atoi(m[1])
 		if err != nil {
+			continue
+		}
+		if _, live := liveNamespaces.Load(e.Name()); live {
 			continue
 		}
 		if pid != os.Getpid() && processAlive(pid) {

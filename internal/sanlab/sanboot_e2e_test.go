@@ -26,7 +26,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outposts-ha/outposts-ha/internal/sanlab"
-	"github.com/outposts-ha/outposts-ha/internal/testenv"
 	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
@@ -36,24 +35,6 @@ const frozenDeadline = 20 * time.Second
 // caseDeadline bounds one whole case: lab set-up, boot (with its own deadline)
 // and teardown.
 const caseDeadline = 3 * time.Minute
-
-// needLab applies the gate: without SANBOOT_E2E=1 the tier skips; with it,
-// every missing prerequisite fails the test. It returns the ipxe.lkrn path:
-// SANLAB_IPXE, or the recent build scripts/setup.sh unpacks into .cache/ipxe.
-func needLab(tb testing.TB) string {
-	tb.Helper()
-	if os.Getenv("SANBOOT_E2E") != "1" {
-		tb.Skip("SAN boot e2e tier is off: run `make e2e` (SANBOOT_E2E=1, root, tgt, qemu, iPXE)")
-	}
-	ipxe := os.Getenv("SANLAB_IPXE")
-	if ipxe == "" {
-		ipxe = filepath.Join(testenv.RepoRoot(), ".cache", "ipxe", "usr", "lib", "ipxe", "ipxe.lkrn")
-	}
-	if err := sanlab.Preflight(ipxe); err != nil {
-		tb.Fatalf("SANBOOT_E2E=1 but the lab cannot run:\n%v", err)
-	}
-	return ipxe
-}
 
 func newLab(ctx context.Context, tb testing.TB, ipxe string) *sanlab.Lab {
 	tb.Helper()
@@ -140,8 +121,14 @@ type bootCase struct {
 }
 
 func TestSANBoot(t *testing.T) {
-	ipxe := needLab(t)
+	ipxe := sanlab.NeedLab(t)
 	cases := []bootCase{
+		{
+			// First, so its deadline overlaps the other boots.
+			name:  "frozen target",
+			after: (*sanlab.Lab).FreezeTarget,
+			want:  hangsUntilDeadline,
+		},
 		{
 			name: "single portal LUN 1",
 			want: boots,
@@ -236,11 +223,6 @@ func TestSANBoot(t *testing.T) {
 			after:     (*sanlab.Lab).StopTarget,
 			want:      failsWithIPXEError,
 			wantError: "0f0a6039",
-		},
-		{
-			name:  "frozen target",
-			after: (*sanlab.Lab).FreezeTarget,
-			want:  hangsUntilDeadline,
 		},
 	}
 	for _, tc := range cases {
@@ -379,7 +361,7 @@ func scriptLine(t *testing.T, script []byte, prefix string) string {
 // TestBootSectorLocal boots the marker disk straight from a local IDE disk:
 // no iPXE, no network. It separates a broken boot sector from a broken SAN path.
 func TestBootSectorLocal(t *testing.T) {
-	ipxe := needLab(t)
+	ipxe := sanlab.NeedLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), caseDeadline)
 	defer cancel()
 	lab := newLab(ctx, t, ipxe)

@@ -1,0 +1,258 @@
+// Unit tests of the harness's pure parts (boot sector, disk image, console
+// parsing, tgtd protocol encoding, tgtadm output parsing). No tools, no
+// network, no fakes: they run in the ordinary `go test ./...` tier. The
+// behaviour against real qemu and tgtd is in the sanboot_e2e files.
+
+package sanlab
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBootSector(t *testing.T) {
+	const lba = DefaultDiskSize/SectorSize - 1
+	mbr, err := BootSector(lba)
+	require.NoError(t, err)
+	require.Len(t, mbr, SectorSize)
+	assert.Equal(t, []byte{0x55, 0xaa}, mbr[510:])
+	assert.Equal(t, make([]byte, 64), mbr[446:510], "no partition table")
+	assert.Equal(t, []byte{0xfa, 0xfc}, mbr[:2], "starts with cli; cld")
+
+	// The disk address packet: 16 bytes, 1 sector, to 0000:8000, the last LBA.
+	dap := bytes.Index(mbr, []byte{0x10, 0x00, 0x01, 0x00, 0x00, 0x80, 0x00, 0x00})
+	require.Positive(t, dap)
+	assert.Equal(t, uint64(lba), binary.LittleEndian.Uint64(mbr[dap+8:]))
+	assert.Contains(t, string(mbr), BootSectorBanner+"\r\n\x00")
+	assert.Contains(t, string(mbr), ReadFailedBanner+"\r\n\x00")
+
+	// Only the LBA depends on the disk size.
+	other, err := BootSector(lba ^ 1)
+	require.NoError(t, err)
+	var diff []int
+	for i := range mbr {
+		if mbr[i] != other[i] {
+			diff = append(diff, i)
+		}
+	}
+	assert.Equal(t, []int{dap + 8}, diff)
+}
+
+func TestAsmLink(t *testing.T) {
+	var a asm
+	a.label("top")
+	a.emit(0x90)
+	a.rel8("top", 0xeb)
+	a.rel16("end", 0xe8)
+	a.abs16("end", 0xbe)
+	a.label("end")
+	code, err := a.link(0x7c00)
+	require.NoError(t, err)
+	// nop; jmp top (-3); call end (+3); mov si,0x7c09
+	assert.Equal(t, []byte{0x90, 0xeb, 0xfd, 0xe8, 0x03, 0x00, 0xbe, 0x09, 0x7c}, code)
+
+	var far asm
+	far.rel8("x", 0xeb)
+	far.emit(make([]byte, 200)...)
+	far.label("x")
+	_, err = far.link(0)
+	assert.ErrorContains(t, err, "too far")
+
+	var undef asm
+	undef.rel8("nowhere", 0xeb)
+	_, err = undef.link(0)
+	assert.ErrorContains(t, err, "undefined label")
+}
+
+func TestWriteDisk(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "disk.img")
+	require.NoError(t, WriteDisk(path, 0, "abc123"))
+
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, int64(DefaultDiskSize), st.Size())
+	assert.Less(t, st.Sys().(*syscall.Stat_t).Blocks*512, int64(1<<20), "the image is sparse")
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	mbr, err := BootSector(DefaultDiskSize/SectorSize - 1)
+	require.NoError(t, err)
+	assert.Equal(t, mbr, b[:SectorSize])
+	last := b[len(b)-SectorSize:]
+	assert.True(t, bytes.HasPrefix(last, []byte(MarkerLine("abc123")+"\r\n\x00")), "%q", last[:40])
+
+	assert.Error(t, WriteDisk(path, 0, "abc123"), "never overwrites")
+	for name, tc := range map[string]struct {
+		size  int64
+		token string
+	}{
+		"below one cylinder": {size: MinDiskSize - SectorSize, token: "t"},
+		"not sectors":        {size: DefaultDiskSize + 1, token: "t"},
+		"empty token":        {token: ""},
+		"token with space":   {token: "a b"},
+		"token too long":     {token: strings.Repeat("x", SectorSize)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Error(t, WriteDisk(filepath.Join(dir, name), tc.size, tc.token))
+		})
+	}
+	require.NoError(t, WriteDisk(filepath.Join(dir, "min.img"), MinDiskSize, "t"))
+}
+
+func TestCleanConsole(t *testing.T) {
+	long := "OUTPOSTS-HA-SANBOOT-FAILED error 0x1d704039 target iqn.2026-11.test.outposts-ha:sanlab-16448-1"
+	full := strings.Repeat("0123456789", 8)
+	raw := "\x1bc\x1b[2J\x1b[1;1HSeaBIOS\r\n" +
+		"Configuring (net0 52:54:00:12:34:56)...... ok\r\n" +
+		long[:80] + "\r\n" + long[80:] + "\r\n" +
+		full + "\r\n\n" +
+		"\x1b[0;37mcoloured\x1b[0m   \r\n\r\n" +
+		"last\x00\x00"
+	got := CleanConsole([]byte(raw))
+	want := strings.Join([]string{
+		"SeaBIOS",
+		"Configuring (net0 52:54:00:12:34:56)...... ok",
+		long,
+		full,
+		"coloured",
+		"last",
+	}, "\n")
+	assert.Equal(t, want, got)
+}
+
+func TestResultParsing(t *testing.T) {
+	console := CleanConsole([]byte("Configuring (net1 52:54:00:12:34:57)...... ok\r\n" +
+		"http://x... Network unreachable (https://ipxe.org/280a6011)\r\n" +
+		"Could not open SAN device: No such device (https://ipxe.org/2c0d603b)\r\n" +
+		"OUTPOSTS-HA-SANBOOT-FAILED error 0x2c0d603b target iqn.2026-11.test:x\r\n" +
+		"See https://ipxe.org/0x2c0d603b and check the LUN map\r\n"))
+	line, code := lastIPXEError(console)
+	assert.Equal(t, "2c0d603b", code, "the last iPXE error, not the script's own URL")
+	assert.Equal(t, "Could not open SAN device: No such device (https://ipxe.org/2c0d603b)", line)
+
+	r := Result{Serial: console, ExitCode: 0, IPXEError: code}
+	assert.Equal(t, "OUTPOSTS-HA-SANBOOT-FAILED error 0x2c0d603b target iqn.2026-11.test:x", r.Line("OUTPOSTS-HA-SANBOOT-FAILED"))
+	assert.Empty(t, r.Line("SANBOOT-OK"))
+	assert.Equal(t, 1, r.Count("Configuring"))
+	assert.Equal(t, "See https://ipxe.org/0x2c0d603b and check the LUN map", r.Tail(1))
+	assert.Equal(t, "FAIL exit=0 in 0.00s ipxe.org/2c0d603b", r.String())
+	assert.Equal(t, "TIMEOUT exit=-1 in 0.00s", Result{TimedOut: true, ExitCode: -1}.String())
+
+	_, code = lastIPXEError("no errors here")
+	assert.Empty(t, code)
+}
+
+func TestEncodeMgmtRequest(t *testing.T) {
+	params := "user=u1,password=not-a-real-secret"
+	b := encodeMgmtRequest(mgmtModeAccount, mgmtOpNew, params)
+	// Layout captured from tgtadm 1.0.85: mode, op, lld[64], len, tid, sid,
+	// lun, cid, host_no, device_type, ac_dir, pack, force, then the parameters.
+	require.Len(t, b, mgmtHeaderLen+len(params)+1)
+	ne := binary.NativeEndian
+	assert.Equal(t, uint32(7), ne.Uint32(b[0:]))
+	assert.Equal(t, uint32(0), ne.Uint32(b[4:]))
+	assert.Equal(t, "iscsi", string(bytes.TrimRight(b[8:72], "\x00")))
+	assert.Equal(t, uint32(len(b)), ne.Uint32(b[72:]))
+	assert.Equal(t, uint32(0xffffffff), ne.Uint32(b[76:]), "no target")
+	assert.Equal(t, uint64(0), ne.Uint64(b[80:]))
+	assert.Equal(t, ^uint64(0), ne.Uint64(b[88:]), "no LUN")
+	assert.Equal(t, make([]byte, 24), b[96:120])
+	assert.Equal(t, params+"\x00", string(b[120:]))
+}
+
+func TestParseShow(t *testing.T) {
+	show := `Target 1: iqn.2026-11.test:one
+    System information:
+        Driver: iscsi
+        State: ready
+    I_T nexus information:
+    LUN information:
+        LUN: 0
+            Type: controller
+    Account information:
+    ACL information:
+        iqn.2026-11.test:other
+Target 2: iqn.2026-11.test:two
+    System information:
+        Driver: iscsi
+    LUN information:
+        LUN: 26
+            Type: disk
+            Backing store path: /tmp/x.img
+    Account information:
+        chapuser
+    ACL information:
+        iqn.2006-03.com.amazon.aws:outposts-ha.web01.1
+        iqn.2006-03.com.amazon.aws:outposts-ha.web01.2
+`
+	acl, accounts := parseShow(show, 2)
+	assert.Equal(t, []string{"iqn.2006-03.com.amazon.aws:outposts-ha.web01.1", "iqn.2006-03.com.amazon.aws:outposts-ha.web01.2"}, acl)
+	assert.Equal(t, []string{"chapuser"}, accounts)
+	acl, accounts = parseShow(show, 1)
+	assert.Equal(t, []string{"iqn.2026-11.test:other"}, acl)
+	assert.Empty(t, accounts)
+	acl, _ = parseShow(show, 3)
+	assert.Empty(t, acl)
+}
+
+func TestCtlForNeverZero(t *testing.T) {
+	seen := map[int]bool{}
+	for pid := 1; pid < 5000; pid += 7 {
+		for n := int64(1); n < 20; n++ {
+			for try := range maxCtlTries {
+				c := ctlFor(pid, n, try)
+				require.True(t, c >= 1000 && c < 32000, "ctl %d", c)
+				seen[c] = true
+			}
+		}
+	}
+	assert.Greater(t, len(seen), 20000, "ports spread over the range")
+}
+
+func TestTargetSpecValidate(t *testing.T) {
+	ok := TargetSpec{IQN: "iqn.2026-11.test:t", LUN: 1, Initiators: []string{"iqn.2026-11.test:i"}}
+	require.NoError(t, ok.validate())
+	for name, mutate := range map[string]func(*TargetSpec){
+		"no initiators":     func(s *TargetSpec) { s.Initiators = nil },
+		"ALL":               func(s *TargetSpec) { s.Initiators = []string{"ALL"} },
+		"comma in IQN":      func(s *TargetSpec) { s.IQN = "iqn.2026-11.test:a,b" },
+		"LUN 0":             func(s *TargetSpec) { s.LUN = 0 },
+		"short CHAP secret": func(s *TargetSpec) { s.CHAP = &CHAP{User: "u", Secret: "short"} },
+		"comma in secret":   func(s *TargetSpec) { s.CHAP = &CHAP{User: "u", Secret: "0123456789,abc"} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := ok
+			mutate(&s)
+			assert.Error(t, s.validate())
+		})
+	}
+}
+
+func TestNICNetdev(t *testing.T) {
+	for _, tc := range []struct {
+		nic  NIC
+		want string
+	}{
+		{NIC{}, "user,id=n0"},
+		{NIC{Restrict: true}, "user,id=n0,restrict=on"},
+		{NIC{Net: netip.MustParsePrefix("192.168.50.7/24"), Host: netip.MustParseAddr("192.168.50.10")}, "user,id=n0,net=192.168.50.0/24,host=192.168.50.10"},
+	} {
+		got, err := tc.nic.netdev(0)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got)
+	}
+	_, err := NIC{Net: netip.MustParsePrefix("192.168.50.0/24")}.netdev(1)
+	assert.Error(t, err, "Net without Host")
+	_, err = NIC{Net: netip.MustParsePrefix("192.168.50.0/24"), Host: netip.MustParseAddr("10.0.2.2")}.netdev(1)
+	assert.Error(t, err, "Host outside Net")
+}
