@@ -46,9 +46,10 @@ unit:
 integration:
 	scripts/with-moto.sh $(GO) test -count=1 -tags integration -timeout 15m ./...
 
-## e2e: rendered iPXE scripts boot in qemu from a real tgt target, in private network namespaces
+## e2e: rendered iPXE scripts boot in qemu from a real tgt target, in private network namespaces;
+## the strongest case boots the user data read back from the recovery launch template stored in moto
 e2e:
-	SANBOOT_E2E=1 $(GO) test -count=1 -tags sanboot_e2e -timeout 15m ./internal/sanlab/...
+	scripts/with-moto.sh env SANBOOT_E2E=1 $(GO) test -count=1 -tags sanboot_e2e -timeout 15m ./internal/sanlab/...
 
 ## fuzz: short fuzz runs of the validators and renderers
 fuzz:
