@@ -231,11 +231,11 @@ func (m *ontapModel) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /api/protocols/san/igroups", func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
-			SVM        struct{ Name string }      `json:"svm"`
-			Name       string                     `json:"name"`
-			OSType     string                     `json:"os_type"`
-			Protocol   string                     `json:"protocol"`
-			Initiators []struct{ Name string }    `json:"initiators"`
+			SVM        struct{ Name string }   `json:"svm"`
+			Name       string                  `json:"name"`
+			OSType     string                  `json:"os_type"`
+			Protocol   string                  `json:"protocol"`
+			Initiators []struct{ Name string } `json:"initiators"`
 		}
 		if !decode(w, r, &b) {
 			return
@@ -438,9 +438,9 @@ func (m *ontapModel) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /api/protocols/nvme/subsystems", func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
-			SVM    struct{ Name string } `json:"svm"`
-			Name   string                `json:"name"`
-			OSType string                `json:"os_type"`
+			SVM    struct{ Name string }  `json:"svm"`
+			Name   string                 `json:"name"`
+			OSType string                 `json:"os_type"`
 			Hosts  []struct{ NQN string } `json:"hosts"`
 		}
 		if !decode(w, r, &b) {

@@ -245,21 +245,22 @@ func (c *Client) ensureIgroup(ctx context.Context, h storage.HostSpec, osName st
 			"svm": named{Name: c.svm}, "name": h.Name, "os_type": osName, "protocol": "iscsi",
 			"initiators": []initiator{{Name: h.Initiator}},
 		}
-		err := c.mutate(ctx, "create igroup", http.MethodPost, "/api/protocols/san/igroups", nil, body, nil)
-		switch {
-		case err == nil:
-			created = true
-			c.log.InfoContext(ctx, "created igroup", "igroup", h.Name, "initiator", h.Initiator)
-		case storage.KindOf(err) == storage.KindAlreadyExists:
-			c.log.InfoContext(ctx, "igroup appeared while creating it; re-reading", "igroup", h.Name)
-		default:
-			return storage.Host{}, err
-		}
+		cerr := c.mutate(ctx, "create igroup", http.MethodPost, "/api/protocols/san/igroups", nil, body, nil)
 		if ig, found, err = c.findIgroup(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
-		if !found {
+		switch {
+		case cerr == nil && found:
+			created = true
+			c.log.InfoContext(ctx, "created igroup", "igroup", h.Name, "initiator", h.Initiator)
+		case cerr == nil:
 			return storage.Host{}, c.fail(op, storage.KindNotFound, 0, "", fmt.Errorf("igroup %s is missing right after it was created", h.Name))
+		case !found:
+			return storage.Host{}, cerr
+		default:
+			// Another writer created it (409 or a duplicate code): the re-read
+			// found it, and the checks below decide whether it is ours.
+			c.log.InfoContext(ctx, "igroup appeared while creating it; re-read it", "igroup", h.Name, "kind", storage.KindOf(cerr))
 		}
 	}
 	if ig.Protocol != "" && ig.Protocol != "iscsi" && ig.Protocol != "mixed" {
@@ -268,15 +269,15 @@ func (c *Client) ensureIgroup(ctx context.Context, h storage.HostSpec, osName st
 	switch {
 	case igroupHas(ig, h.Initiator):
 	case len(ig.Initiators) == 0:
-		err := c.mutate(ctx, "add initiator", http.MethodPost,
+		aerr := c.mutate(ctx, "add initiator", http.MethodPost,
 			"/api/protocols/san/igroups/"+url.PathEscape(ig.UUID)+"/initiators", nil, initiator{Name: h.Initiator}, nil)
-		if err != nil && storage.KindOf(err) != storage.KindAlreadyExists {
-			return storage.Host{}, err
-		}
 		if ig, found, err = c.findIgroup(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
 		if !found || !igroupHas(ig, h.Initiator) {
+			if aerr != nil {
+				return storage.Host{}, aerr
+			}
 			return storage.Host{}, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("igroup %s does not list %s after adding it", h.Name, h.Initiator))
 		}
 		c.log.InfoContext(ctx, "added initiator to existing empty igroup", "igroup", h.Name, "initiator", h.Initiator)
@@ -326,35 +327,34 @@ func (c *Client) ensureSubsystem(ctx context.Context, h storage.HostSpec, osName
 			"svm": named{Name: c.svm}, "name": h.Name, "os_type": osName,
 			"hosts": []map[string]string{{"nqn": h.Initiator}},
 		}
-		err := c.mutate(ctx, "create subsystem", http.MethodPost, "/api/protocols/nvme/subsystems", nil, body, nil)
-		switch {
-		case err == nil:
-			created = true
-			c.log.InfoContext(ctx, "created NVMe subsystem", "subsystem", h.Name, "host_nqn", h.Initiator)
-		case storage.KindOf(err) == storage.KindAlreadyExists:
-			c.log.InfoContext(ctx, "subsystem appeared while creating it; re-reading", "subsystem", h.Name)
-		default:
-			return storage.Host{}, err
-		}
+		cerr := c.mutate(ctx, "create subsystem", http.MethodPost, "/api/protocols/nvme/subsystems", nil, body, nil)
 		if sub, found, err = c.findSubsystem(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
-		if !found {
+		switch {
+		case cerr == nil && found:
+			created = true
+			c.log.InfoContext(ctx, "created NVMe subsystem", "subsystem", h.Name, "host_nqn", h.Initiator)
+		case cerr == nil:
 			return storage.Host{}, c.fail(op, storage.KindNotFound, 0, "", fmt.Errorf("subsystem %s is missing right after it was created", h.Name))
+		case !found:
+			return storage.Host{}, cerr
+		default:
+			c.log.InfoContext(ctx, "subsystem appeared while creating it; re-read it", "subsystem", h.Name, "kind", storage.KindOf(cerr))
 		}
 	}
 	switch {
 	case subsystemHas(sub, h.Initiator):
 	case len(sub.Hosts) == 0:
-		err := c.mutate(ctx, "add subsystem host", http.MethodPost,
+		aerr := c.mutate(ctx, "add subsystem host", http.MethodPost,
 			"/api/protocols/nvme/subsystems/"+url.PathEscape(sub.UUID)+"/hosts", nil, map[string]string{"nqn": h.Initiator}, nil)
-		if err != nil && storage.KindOf(err) != storage.KindAlreadyExists {
-			return storage.Host{}, err
-		}
 		if sub, found, err = c.findSubsystem(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
 		if !found || !subsystemHas(sub, h.Initiator) {
+			if aerr != nil {
+				return storage.Host{}, aerr
+			}
 			return storage.Host{}, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("subsystem %s does not list %s after adding it", h.Name, h.Initiator))
 		}
 	default:
@@ -473,22 +473,23 @@ func (c *Client) mapLUN(ctx context.Context, igroup, volID, volName string, lun 
 		if lun >= 0 {
 			body["logical_unit_number"] = lun
 		}
-		err := c.mutate(ctx, "map volume", http.MethodPost, "/api/protocols/san/lun-maps", nil, body, nil)
-		switch {
-		case err == nil:
-			c.log.InfoContext(ctx, "mapped LUN", "lun_path", volName, "igroup_uuid", igroup)
-		case storage.KindOf(err) == storage.KindAlreadyExists:
-			c.log.InfoContext(ctx, "LUN map appeared while creating it; re-reading", "lun_path", volName)
-		case lun >= 0:
-			// A concurrent map may have taken the number: re-read to tell.
-			if maps, rerr := c.igroupMaps(ctx, igroup); rerr == nil {
-				if _, cerr := c.checkLUN(maps, volID, volName, lun); cerr != nil {
-					return 0, cerr
-				}
+		if err := c.mutate(ctx, "map volume", http.MethodPost, "/api/protocols/san/lun-maps", nil, body, nil); err != nil {
+			// Whatever the failure (duplicate map 1254207, a number taken
+			// meanwhile, a lost answer), the array's state decides: re-read.
+			maps, rerr := c.igroupMaps(ctx, igroup)
+			if rerr != nil {
+				return 0, err
 			}
-			return 0, err
-		default:
-			return 0, err
+			got, cerr := c.checkLUN(maps, volID, volName, lun)
+			if cerr != nil {
+				return 0, cerr
+			}
+			if got < 0 {
+				return 0, err
+			}
+			c.log.InfoContext(ctx, "LUN map appeared while creating it; using it", "lun_path", volName, "kind", storage.KindOf(err))
+		} else {
+			c.log.InfoContext(ctx, "mapped LUN", "lun_path", volName, "igroup_uuid", igroup)
 		}
 	}
 	// Read the map back: the number the array holds is the only one that counts.
@@ -548,12 +549,15 @@ func (c *Client) mapNamespace(ctx context.Context, subsystem, nsID, nsName strin
 		body["nsid"] = fmt.Sprintf("%08xh", nsid)
 	}
 	if err := c.mutate(ctx, "map namespace", http.MethodPost, "/api/protocols/nvme/subsystem-maps", nil, body, nil); err != nil {
-		if storage.KindOf(err) != storage.KindAlreadyExists {
-			if maps, rerr := read(); rerr == nil {
-				if _, cerr := check(maps); cerr != nil {
-					return 0, cerr
-				}
-			}
+		maps, rerr := read()
+		if rerr != nil {
+			return 0, err
+		}
+		got, cerr := check(maps)
+		if cerr != nil {
+			return 0, cerr
+		}
+		if got < 0 {
 			return 0, err
 		}
 	}
