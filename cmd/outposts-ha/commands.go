@@ -43,7 +43,7 @@ Outposts server, which reattaches the same volumes. Never two writers on one LUN
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newPlanCmd(), newVersionCmd())
+	root.AddCommand(newPlanCmd(), newArrayCmd(), newVersionCmd())
 	for _, c := range notBuilt {
 		root.AddCommand(notBuiltCmd(c.use, c.short))
 	}

@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +112,29 @@ func TestInteractivePlanSavesAnswersAndPlans(t *testing.T) {
 	// A second interactive run never overwrites the saved answers.
 	err = run(context.Background(), []string{"plan", "--save-answers", save}, strings.NewReader(in), &out, &errb)
 	require.ErrorContains(t, err, "exists")
+}
+
+func TestArrayCheckGenericOnLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "generic-iscsi-multipath.yaml"))
+	require.NoError(t, err)
+	answers := filepath.Join(t.TempDir(), "a.yaml")
+	body := strings.Replace(string(src), `portals: ["192.168.50.10:3260", "192.168.50.11"]`, `portals: ["`+ln.Addr().String()+`"]`, 1)
+	require.NotEqual(t, string(src), body)
+	require.NoError(t, os.WriteFile(answers, []byte(body), 0o600))
+	stdout, stderr, code := runCLI(t, "array", "check", answers, "--probe-timeout", "1s")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "ok   portal "+ln.Addr().String())
+	assert.Contains(t, stdout, "nothing was changed")
 }
