@@ -14,13 +14,16 @@ import (
 // clients satisfy them, and tests wrap the real clients (talking to moto) in
 // small decorators where an emulator cannot produce a failure.
 
-// EC2 is what the engine calls on EC2. DescribeInstanceStatus is the one call
-// beyond the recovery contract's IAM list (ec2:DescribeInstanceStatus, resource *).
+// EC2 is what the engine calls on EC2. Two calls go beyond the recovery
+// contract's IAM list: DescribeInstanceStatus (is the primary healthy now?) and
+// DescribeLaunchTemplateVersions (dry-run drills check the recovery template);
+// neither supports resource-level permissions.
 type EC2 interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, o ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeInstanceStatus(ctx context.Context, in *ec2.DescribeInstanceStatusInput, o ...func(*ec2.Options)) (*ec2.DescribeInstanceStatusOutput, error)
 	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, o ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
 	RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error)
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, o ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 }
 
 // SSMReader reads Parameter Store; ReadTimeline and ReadLock need nothing more.

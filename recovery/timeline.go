@@ -126,14 +126,13 @@ func (e *Engine) writeTimeline(ctx context.Context, t *Timeline) error {
 // failover (a retry or a later step), else starts a new one.
 func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 	prev, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
-	switch {
-	case err == nil && prev.Token == r.token:
+	if err == nil && prev.Token == r.token {
 		r.tl = prev
 		r.tl.Error = ""
 		return nil
-	case err == nil || errors.Is(err, ErrNoTimeline):
-	default:
-		return err
+	}
+	if errors.Is(err, ErrNoTimeline) {
+		err = nil
 	}
 	r.tl = Timeline{Workload: e.cfg.Workload, Token: r.token, Policy: e.cfg.Policy, Alarm: r.ev.AlarmName,
 		AlarmTime: r.ev.StateChangeTime, Manual: r.manual}
@@ -142,7 +141,7 @@ func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 		detail += ": " + r.ev.Reason
 	}
 	r.tl.add(r.ev.StateChangeTime, "alarm", r.ev.AlarmName+" "+detail)
-	return nil
+	return err
 }
 
 func clip(s string, n int) string {

@@ -52,6 +52,8 @@ const (
 	DefaultAlarmPeriods        = 3
 	MaxAlarmPeriods            = 60 // a one-hour detection window; longer is not failover
 	DefaultFenceTimeoutSeconds = 180
+	MinFenceTimeoutSeconds     = 30
+	MaxFenceTimeoutSeconds     = 600 // well inside the function's 900 s
 	FunctionTimeoutSeconds     = 900
 	LogRetentionDays           = 90
 	DLQRetentionSeconds        = 14 * 24 * 3600
@@ -67,6 +69,8 @@ const (
 	bucketPattern      = `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`
 	bundleKeyPattern   = `^lambda/[0-9a-f]{64}\.zip$`
 	regionPattern      = `^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$`
+	periodsPattern     = `^(?:[1-9]|[1-5][0-9]|60)$`            // 1..MaxAlarmPeriods
+	fencePattern       = `^(?:[3-9][0-9]|[1-5][0-9][0-9]|600)$` // MinFenceTimeoutSeconds..MaxFenceTimeoutSeconds
 	maxEmailLen        = 254
 	maxRolePathNameLen = 512
 )

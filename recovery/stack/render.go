@@ -127,15 +127,15 @@ type parameter struct {
 	Default               *string  `yaml:"Default,omitempty"`
 	AllowedPattern        string   `yaml:"AllowedPattern,omitempty"`
 	AllowedValues         []string `yaml:"AllowedValues,omitempty"`
-	MinValue              *int     `yaml:"MinValue,omitempty"`
-	MaxValue              *int     `yaml:"MaxValue,omitempty"`
 	ConstraintDescription string   `yaml:"ConstraintDescription,omitempty"`
 }
 
 type resource struct {
-	Type       string         `yaml:"Type"`
-	Condition  string         `yaml:"Condition,omitempty"`
-	Properties map[string]any `yaml:"Properties"`
+	Type                string         `yaml:"Type"`
+	Condition           string         `yaml:"Condition,omitempty"`
+	DeletionPolicy      string         `yaml:"DeletionPolicy,omitempty"`
+	UpdateReplacePolicy string         `yaml:"UpdateReplacePolicy,omitempty"`
+	Properties          map[string]any `yaml:"Properties"`
 }
 
 type output struct {
@@ -153,7 +153,6 @@ func ifThen(cond string, a, b any) m { return m{"Fn::If": []any{cond, a, b}} }
 func equals(a, b any) m              { return m{"Fn::Equals": []any{a, b}} }
 func not(c any) m                    { return m{"Fn::Not": []any{c}} }
 func strp(s string) *string          { return &s }
-func intp(i int) *int                { return &i }
 
 // arn returns an Fn::Sub ARN in this stack's partition, Region and account.
 // rest must be made of constants and the validated workload name only.
@@ -222,26 +221,30 @@ func buildTemplate(w string) template {
 				AllowedPattern:        outpostPattern,
 				ConstraintDescription: "empty or an Outpost ID (op- and 17 hex digits)",
 			},
+			// The numbers are String parameters with range patterns, not
+			// Number: CloudFormation hands both to resources as strings, and
+			// moto stores Number parameters as integers, which breaks its
+			// "No updates" detection and the function's string environment.
 			pPeriods: {
-				Type:        "Number",
-				Description: "N: one-minute evaluation periods of the detection alarms.",
-				Default:     strp(strconv.Itoa(DefaultAlarmPeriods)),
-				MinValue:    intp(1),
-				MaxValue:    intp(MaxAlarmPeriods),
+				Type:                  "String",
+				Description:           "N: one-minute evaluation periods of the detection alarms (1 to 60).",
+				Default:               strp(strconv.Itoa(DefaultAlarmPeriods)),
+				AllowedPattern:        periodsPattern,
+				ConstraintDescription: "a whole number from 1 to 60",
 			},
 			pDatapoints: {
-				Type:        "Number",
-				Description: "M: breaching periods out of N that raise the alarm (M <= N).",
-				Default:     strp(strconv.Itoa(DefaultAlarmPeriods)),
-				MinValue:    intp(1),
-				MaxValue:    intp(MaxAlarmPeriods),
+				Type:                  "String",
+				Description:           "M: breaching periods out of N that raise the alarm (1 to 60, at most N).",
+				Default:               strp(strconv.Itoa(DefaultAlarmPeriods)),
+				AllowedPattern:        periodsPattern,
+				ConstraintDescription: "a whole number from 1 to 60",
 			},
 			pFence: {
-				Type:        "Number",
-				Description: "Seconds the function waits for EC2 to confirm the primary stopped or terminated.",
-				Default:     strp(strconv.Itoa(DefaultFenceTimeoutSeconds)),
-				MinValue:    intp(30),
-				MaxValue:    intp(600),
+				Type:                  "String",
+				Description:           "Seconds the function waits for EC2 to confirm the primary stopped or terminated (30 to 600).",
+				Default:               strp(strconv.Itoa(DefaultFenceTimeoutSeconds)),
+				AllowedPattern:        fencePattern,
+				ConstraintDescription: "a whole number from 30 to 600",
 			},
 			pRole: {
 				Type:                  "String",
@@ -339,7 +342,10 @@ func resources(w string) map[string]resource {
 	}
 
 	return map[string]resource{
-		"Key": {Type: "AWS::KMS::Key", Properties: m{
+		// Stateful resources say explicitly that they go with the stack:
+		// cleanup removes everything a workload owns, and a kept log group or
+		// queue name would make the next create of the stack fail.
+		"Key": {Type: "AWS::KMS::Key", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
 			"Description":       "outposts-ha " + w + ": encrypts the alerts topic and the failover dead-letter queue",
 			"EnableKeyRotation": true,
 			"KeyPolicy": policyDoc(
@@ -370,7 +376,10 @@ func resources(w string) map[string]resource {
 					},
 				},
 			),
-			"Tags": tags(w),
+			// No Tags here: moto 5.2.5 crashes creating a KMS key with
+			// CloudFormation-style tags (it expects the KMS API's
+			// TagKey/TagValue). Deploy's stack-level tags, which
+			// CloudFormation propagates to the key, tag it instead.
 		}},
 		"KeyAlias": {Type: "AWS::KMS::Alias", Properties: m{
 			"AliasName":   KeyAliasName(w),
@@ -398,14 +407,14 @@ func resources(w string) map[string]resource {
 			"SourceArn":     ref("AlertsTopic"),
 			"SourceAccount": ref("AWS::AccountId"),
 		}},
-		"DeadLetterQueue": {Type: "AWS::SQS::Queue", Properties: m{
+		"DeadLetterQueue": {Type: "AWS::SQS::Queue", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
 			"QueueName":              DLQName(w),
 			"KmsMasterKeyId":         ref("Key"),
 			"MessageRetentionPeriod": DLQRetentionSeconds,
 			"Tags":                   tags(w),
 		}},
 		"DeadLetterAlarm": {Type: "AWS::CloudWatch::Alarm", Properties: dlqAlarm},
-		"LogGroup": {Type: "AWS::Logs::LogGroup", Properties: m{
+		"LogGroup": {Type: "AWS::Logs::LogGroup", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
 			"LogGroupName":    LogGroupName(w),
 			"RetentionInDays": LogRetentionDays,
 			"Tags":            tags(w),

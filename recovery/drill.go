@@ -1,0 +1,278 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/naming"
+)
+
+// DrillRequest is the direct invocation {"kind":"drill","dryRun":true,"requestedBy":"..."}.
+type DrillRequest struct {
+	Kind        string `json:"kind"`
+	DryRun      bool   `json:"dryRun"`
+	RequestedBy string `json:"requestedBy,omitempty"`
+}
+
+// Check is one fact a dry-run drill verified.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Report is a dry-run drill's answer: what the function would do if the alarm
+// fired now, and whether everything it needs is in place.
+type Report struct {
+	Workload        string    `json:"workload"`
+	Policy          Policy    `json:"policy"`
+	At              time.Time `json:"at"`
+	RequestedBy     string    `json:"requestedBy,omitempty"`
+	DryRun          bool      `json:"dryRun"`
+	Ready           bool      `json:"ready"` // every check passed
+	Decision        string    `json:"decision"`
+	PrimaryInstance string    `json:"primaryInstance,omitempty"`
+	Checks          []Check   `json:"checks"`
+	LastTimeline    *Timeline `json:"lastTimeline,omitempty"`
+}
+
+// ErrFullDrill refuses a drill that is not a dry run: the full drill fences
+// the primary and fires the alarm from `outposts-ha drill`, not from inside
+// the function.
+var ErrFullDrill = errors.New("only dry-run drills run in the failover function; run the full drill with outposts-ha drill")
+
+// Drill answers a dry-run drill. It only reads, apart from two EC2 requests
+// sent with DryRun=true (StopInstances on the primary and RunInstances from
+// the recovery template), which change nothing and prove that the function's
+// role may fence and launch (template present, iam:PassRole, tag conditions).
+// Problems are reported as failed checks, not errors.
+func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
+	if !req.DryRun {
+		return Report{}, ErrFullDrill
+	}
+	rep := Report{Workload: e.cfg.Workload, Policy: e.cfg.Policy, At: e.now().UTC(), RequestedBy: req.RequestedBy, DryRun: true, Ready: true}
+	add := func(name string, ok bool, format string, a ...any) {
+		rep.Checks = append(rep.Checks, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
+		rep.Ready = rep.Ready && ok
+	}
+	var blockers []string
+
+	lock, err := ReadLock(ctx, e.ssm, e.cfg.Workload)
+	switch {
+	case errors.Is(err, ErrNoLock):
+		add("lock", true, "free")
+	case err != nil:
+		add("lock", false, "%v", err)
+	case lock.State == LockLaunched:
+		add("lock", false, "held: failed over to %s (token %s); run %s first", lock.Instance, lock.Token, FailbackCommand(e.cfg.Workload))
+		blockers = append(blockers, fmt.Sprintf("nothing: the workload already failed over to %s and stays degraded until failback", lock.Instance))
+	default:
+		add("lock", false, "held in state %s (attempt %d, token %s): a failover is in progress or failed", lock.State, lock.Attempt, lock.Token)
+	}
+	if tl, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload); err == nil {
+		rep.LastTimeline = &tl
+	} else if !errors.Is(err, ErrNoTimeline) {
+		add("timeline", false, "%v", err)
+	}
+
+	for _, m := range []struct{ check, param string }{
+		{"maintenance", naming.MaintenanceParam(e.cfg.Workload)},
+		{"drill marker", naming.DrillParam(e.cfg.Workload)},
+	} {
+		mk, found, err := ReadMarker(ctx, e.ssm, m.param)
+		switch {
+		case err != nil:
+			add(m.check, false, "%v", err)
+		case !found:
+			add(m.check, true, "off")
+		case mk.Active(e.now()):
+			add(m.check, m.check != "maintenance", "on until %s by %s (%s)", mk.Until.UTC().Format(time.RFC3339), mk.By, mk.Reason)
+			if m.check == "maintenance" {
+				blockers = append(blockers, "skip the failover and notify: maintenance is on until "+mk.Until.UTC().Format(time.RFC3339))
+			}
+		default:
+			add(m.check, true, "expired at %s", mk.Until.UTC().Format(time.RFC3339))
+		}
+	}
+
+	primary := e.drillAlarms(ctx, add)
+	rep.PrimaryInstance = primary
+	healthy := false
+	if primary != "" {
+		p, err := e.describeInstance(ctx, primary)
+		switch {
+		case err != nil:
+			add("primary", false, "%v", err)
+		case p.state == stateAbsent:
+			add("primary", false, "%s does not exist: the alarm watches a missing instance", primary)
+		case p.workload != e.cfg.Workload:
+			add("primary", false, "%s is not tagged %s=%s; the function would refuse to stop it", primary, naming.TagWorkload, e.cfg.Workload)
+		default:
+			ok, why, err := e.recovered(ctx, p)
+			if err != nil {
+				add("primary", false, "%v", err)
+			} else {
+				healthy = ok
+				add("primary", true, "%s", why)
+			}
+			if !p.down() {
+				_, err := e.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{primary}, Force: aws.Bool(true), DryRun: aws.Bool(true)})
+				ok, detail := dryRunResult(err)
+				add("fence permission", ok, "StopInstances %s: %s", primary, detail)
+			}
+		}
+	}
+	e.drillTemplate(ctx, add)
+	_, err = e.ec2.RunInstances(ctx, e.runInput("drill-"+e.newID(), true))
+	ok, detail := dryRunResult(err)
+	add("launch permission", ok, "RunInstances from %s ($Default): %s", e.cfg.RecoveryTemplate, detail)
+
+	if e.cfg.Policy == PolicyAutomatic {
+		if e.cfg.PrimaryOutpostID == "" {
+			add("outpost connectivity", false, "no primary Outpost ID: automatic behaves like confirmed")
+		} else {
+			now := e.now().UTC()
+			_, err := e.health.ConnectedStatus(ctx, e.cfg.PrimaryOutpostID, now.Add(-time.Duration(e.cfg.DetectionPeriods+2)*time.Minute), now)
+			if err != nil {
+				add("outpost connectivity", false, "%v", err)
+			} else {
+				add("outpost connectivity", true, "ConnectedStatus of %s readable", e.cfg.PrimaryOutpostID)
+			}
+		}
+	}
+
+	rep.Decision = e.drillDecision(primary, healthy, blockers)
+	return rep, nil
+}
+
+// drillAlarms checks the alarms and returns the primary the status alarm watches.
+func (e *Engine) drillAlarms(ctx context.Context, add func(string, bool, string, ...any)) string {
+	names := []string{e.cfg.StatusAlarm}
+	if e.cfg.ConnectedAlarm != "" {
+		names = append(names, e.cfg.ConnectedAlarm)
+	}
+	out, err := e.cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names, AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm}})
+	if err != nil {
+		add("alarms", false, "%v", err)
+		return ""
+	}
+	primary := ""
+	for _, n := range names {
+		i := slices.IndexFunc(out.MetricAlarms, func(a cwtypes.MetricAlarm) bool { return aws.ToString(a.AlarmName) == n })
+		if i < 0 {
+			add("alarm "+n, false, "missing")
+			continue
+		}
+		a := out.MetricAlarms[i]
+		var problems []string
+		if tmd := aws.ToString(a.TreatMissingData); tmd != "breaching" {
+			problems = append(problems, fmt.Sprintf("TreatMissingData is %q, want breaching (a dead server stops publishing)", tmd))
+		}
+		if !slices.Contains(a.AlarmActions, e.cfg.TopicARN) {
+			problems = append(problems, "alarm actions do not include the topic "+e.cfg.TopicARN)
+		}
+		if a.ActionsEnabled != nil && !*a.ActionsEnabled {
+			problems = append(problems, "alarm actions are disabled")
+		}
+		if n == e.cfg.StatusAlarm {
+			if primary = alarmInstance(a); primary == "" {
+				problems = append(problems, "no InstanceId dimension")
+			}
+		}
+		if len(problems) > 0 {
+			add("alarm "+n, false, "%s", strings.Join(problems, "; "))
+		} else {
+			add("alarm "+n, true, "state %s, watching %v", a.StateValue, dims(a.Dimensions))
+		}
+	}
+	return primary
+}
+
+func dims(ds []cwtypes.Dimension) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
+	}
+	return out
+}
+
+// dryRunResult reads an EC2 DryRun answer: DryRunOperation means permitted.
+func dryRunResult(err error) (bool, string) {
+	switch {
+	case err == nil:
+		return false, "the endpoint ignored DryRun and ran the request"
+	case awsx.Code(err) == "DryRunOperation":
+		return true, "permitted (DryRun)"
+	default:
+		return false, err.Error()
+	}
+}
+
+func (e *Engine) drillDecision(primary string, healthy bool, blockers []string) string {
+	if len(blockers) > 0 {
+		return "If the alarm fired now the function would do " + blockers[0] + "."
+	}
+	if primary == "" {
+		return "If the alarm fired now the function would fail: it cannot tell which instance is the primary."
+	}
+	var b strings.Builder
+	if healthy {
+		fmt.Fprintf(&b, "The primary %s is healthy now, so a real alarm would end as %s unless its status checks fail. ", primary, OutcomePrimaryRecovered)
+	}
+	fmt.Fprintf(&b, "On a real failure the function would force-stop %s and wait up to %s for EC2 to confirm it stopped; then ", primary, e.cfg.FenceTimeout)
+	switch e.cfg.Policy {
+	case PolicyNotify:
+		fmt.Fprintf(&b, "notify the operator to run %q, launching nothing (policy notify).", FailoverCommand(e.cfg.Workload))
+	case PolicyAutomatic:
+		fmt.Fprintf(&b, "launch from %s if the stop is confirmed, or if Outpost %q was disconnected through the whole %d-minute detection window; otherwise request approval (%q) (policy automatic).",
+			e.cfg.RecoveryTemplate, e.cfg.PrimaryOutpostID, e.cfg.DetectionPeriods, FailoverCommand(e.cfg.Workload))
+	default:
+		fmt.Fprintf(&b, "launch from %s if the stop is confirmed; otherwise request approval (%q) and re-evaluate on Lambda's two retries (policy confirmed).",
+			e.cfg.RecoveryTemplate, FailoverCommand(e.cfg.Workload))
+	}
+	return b.String()
+}
+
+// drillTemplate checks the recovery template's default version: it exists, it
+// carries an instance profile (without one the relaunched instance cannot read
+// its CHAP secret) and a network interface at the LNI's device index 1.
+func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, string, ...any)) {
+	out, err := e.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateName: aws.String(e.cfg.RecoveryTemplate), Versions: []string{"$Default"},
+	})
+	if err != nil {
+		add("recovery template", false, "%s: %v", e.cfg.RecoveryTemplate, err)
+		return
+	}
+	if len(out.LaunchTemplateVersions) == 0 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
+		add("recovery template", false, "%s has no default version", e.cfg.RecoveryTemplate)
+		return
+	}
+	v := out.LaunchTemplateVersions[0]
+	d := v.LaunchTemplateData
+	var problems []string
+	if d.IamInstanceProfile == nil || (aws.ToString(d.IamInstanceProfile.Name) == "" && aws.ToString(d.IamInstanceProfile.Arn) == "") {
+		problems = append(problems, "no instance profile: the recovered instance could not read its boot credentials")
+	}
+	if !slices.ContainsFunc(d.NetworkInterfaces, func(n ec2types.LaunchTemplateInstanceNetworkInterfaceSpecification) bool {
+		return aws.ToInt32(n.DeviceIndex) == 1
+	}) {
+		problems = append(problems, "no network interface at device index 1 (the local network interface to the SAN)")
+	}
+	if len(problems) > 0 {
+		add("recovery template", false, "%s version %d: %s", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber), strings.Join(problems, "; "))
+		return
+	}
+	add("recovery template", true, "%s version %d: instance profile and LNI at index 1", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber))
+}
