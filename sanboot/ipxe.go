@@ -84,21 +84,8 @@ func (c IPXE) Validate() error {
 	if err := ValidateIQN(c.TargetIQN); err != nil {
 		return fmt.Errorf("target IQN %w", err)
 	}
-	if len(c.Portals) == 0 {
-		return fmt.Errorf("no portals: give at least one target portal")
-	}
-	seen := map[Portal]bool{}
-	for _, p := range c.Portals {
-		if !p.Addr.IsValid() || p.Port == 0 {
-			return fmt.Errorf("portal %v is incomplete", p)
-		}
-		if p.Addr.Zone() != "" {
-			return fmt.Errorf("portal %v has an IPv6 zone", p)
-		}
-		if seen[p] {
-			return fmt.Errorf("portal %v is listed twice", p)
-		}
-		seen[p] = true
+	if err := validatePortals(c.Portals, "target"); err != nil {
+		return err
 	}
 	if c.LUN < 0 || c.LUN > MaxLUN {
 		return fmt.Errorf("LUN %d is out of range 0-%d", c.LUN, MaxLUN)

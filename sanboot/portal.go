@@ -34,12 +34,18 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 		if a.Zone() != "" {
 			return Portal{}, fmt.Errorf("portal %q has an IPv6 zone: zones are not usable from iPXE", s)
 		}
+		if err := checkUnicast(s, a); err != nil {
+			return Portal{}, err
+		}
 		return Portal{Addr: a, Port: defaultPort}, nil
 	}
 	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 		a, err := netip.ParseAddr(s[1 : len(s)-1])
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return Portal{}, fmt.Errorf("portal %q is not a valid bracketed IPv6 address", s)
+		}
+		if err := checkUnicast(s, a); err != nil {
+			return Portal{}, err
 		}
 		return Portal{Addr: a, Port: defaultPort}, nil
 	}
@@ -53,7 +59,21 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 	if ap.Addr().Zone() != "" {
 		return Portal{}, fmt.Errorf("portal %q has an IPv6 zone: zones are not usable from iPXE", s)
 	}
+	if err := checkUnicast(s, ap.Addr()); err != nil {
+		return Portal{}, err
+	}
 	return Portal{Addr: ap.Addr(), Port: ap.Port()}, nil
+}
+
+// checkUnicast refuses addresses no initiator can log in to.
+func checkUnicast(s string, a netip.Addr) error {
+	switch {
+	case a.Is4In6():
+		return fmt.Errorf("portal %q is an IPv4-mapped IPv6 address: write it as %s", s, a.Unmap())
+	case a.IsUnspecified() || a.IsMulticast():
+		return fmt.Errorf("portal %q is not a unicast address: give the array's portal IP", s)
+	}
+	return nil
 }
 
 // String renders ip:port, with brackets for IPv6.
@@ -63,7 +83,7 @@ func (p Portal) String() string {
 
 // host renders the address the way URIs and command lines want it.
 func (p Portal) host() string {
-	if p.Addr.Is6() && !p.Addr.Is4In6() {
+	if p.Addr.Is6() {
 		return "[" + p.Addr.String() + "]"
 	}
 	return p.Addr.String()
