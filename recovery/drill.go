@@ -126,7 +126,7 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 				healthy = ok
 				add("primary", true, "%s", why)
 			}
-			if !p.down() {
+			if !p.down() && e.cfg.Policy != PolicyNotify {
 				_, err := e.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{primary}, Force: aws.Bool(true), DryRun: aws.Bool(true)})
 				ok, detail := dryRunResult(err)
 				add("fence permission", ok, "StopInstances %s: %s", primary, detail)
@@ -134,9 +134,13 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 		}
 	}
 	e.drillTemplate(ctx, add)
-	_, err = e.ec2.RunInstances(ctx, e.runInput("drill-"+e.newID(), true))
-	ok, detail := dryRunResult(err)
-	add("launch permission", ok, "RunInstances from %s ($Default): %s", e.cfg.RecoveryTemplate, detail)
+	if e.cfg.Policy != PolicyNotify {
+		// Under notify the function has no stop or launch permission at all:
+		// the operator's own `failover` does both.
+		_, err = e.ec2.RunInstances(ctx, e.runInput("drill-"+e.newID(), true))
+		ok, detail := dryRunResult(err)
+		add("launch permission", ok, "RunInstances from %s ($Default): %s", e.cfg.RecoveryTemplate, detail)
+	}
 
 	if e.cfg.Policy == PolicyAutomatic {
 		if e.cfg.PrimaryOutpostID == "" {
@@ -230,10 +234,12 @@ func (e *Engine) drillDecision(primary string, healthy bool, blockers []string) 
 	if healthy {
 		fmt.Fprintf(&b, "The primary %s is healthy now, so a real alarm would end as %s unless its status checks fail. ", primary, OutcomePrimaryRecovered)
 	}
+	if e.cfg.Policy == PolicyNotify {
+		fmt.Fprintf(&b, "On a real failure the function would leave %s alone and notify the operator to run %q, stopping and launching nothing (policy notify).", primary, FailoverCommand(e.cfg.Workload))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "On a real failure the function would force-stop %s and wait up to %s for EC2 to confirm it stopped; then ", primary, e.cfg.FenceTimeout)
 	switch e.cfg.Policy {
-	case PolicyNotify:
-		fmt.Fprintf(&b, "notify the operator to run %q, launching nothing (policy notify).", FailoverCommand(e.cfg.Workload))
 	case PolicyAutomatic:
 		fmt.Fprintf(&b, "launch from %s if the stop is confirmed, or if Outpost %q was disconnected through the whole %d-minute detection window; otherwise request approval (%q) (policy automatic).",
 			e.cfg.RecoveryTemplate, e.cfg.PrimaryOutpostID, e.cfg.DetectionPeriods, FailoverCommand(e.cfg.Workload))

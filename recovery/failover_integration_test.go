@@ -298,8 +298,8 @@ func (f fakeHealth) ConnectedStatus(_ context.Context, _ string, start, end time
 	return out, nil
 }
 
-// The notify policy never launches, even with a confirmed fence, and tells
-// the operator the exact command.
+// The notify policy is hands-off: it neither stops the primary nor launches,
+// and tells the operator the exact command (which fences, then launches).
 func TestNotifyPolicyNeverLaunches(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -309,6 +309,7 @@ func TestNotifyPolicyNeverLaunches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomeNotified, res.Outcome)
 	assert.Zero(t, w.calls.Count("RunInstances"))
+	assert.Zero(t, w.calls.Count("StopInstances"), "notify must not fence")
 	assert.Empty(t, w.recoveryInstances(t))
 	_, err = recovery.ReadLock(context.Background(), w.admin.ssm, w.workload)
 	assert.ErrorIs(t, err, recovery.ErrNoLock)

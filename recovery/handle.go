@@ -271,6 +271,21 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 	}
 	r.tl.PrimaryInstance, r.res.PrimaryInstance = r.primary.id, r.primary.id
 	r.tl.Drill = r.tl.Drill || r.drill
+	if e.cfg.Policy == PolicyNotify && !r.manual {
+		// notify is hands-off: the function neither stops nor launches. A false
+		// alarm must not become an outage the tool caused; the operator's
+		// `failover` fences before it launches.
+		r.res.NextCommand = FailoverCommand(e.cfg.Workload)
+		e.decide(r, OutcomeNotified, "notify policy: the primary was not stopped and nothing was launched; the operator decides")
+		return e.finish(ctx, r, Notification{
+			Kind:    KindActionRequired,
+			Summary: fmt.Sprintf("primary %s failed; fail over by hand", r.primary.id),
+			Details: []string{
+				fmt.Sprintf("%s went to ALARM. The primary was not stopped: the notify policy takes no action.", r.ev.AlarmName),
+				"To fence the primary and fail over to the secondary server, run:",
+			},
+		}, nil)
+	}
 	f, err := e.fence(ctx, r.primary)
 	r.res.Fence = &f
 	r.tl.FencedAt, r.tl.FenceResult = e.now().UTC(), f.Detail
@@ -286,17 +301,6 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 	launchWhy := ""
 	var healthErr error
 	switch {
-	case e.cfg.Policy == PolicyNotify && !r.manual:
-		r.res.NextCommand = FailoverCommand(e.cfg.Workload)
-		e.decide(r, OutcomeNotified, "notify policy: nothing launched; the operator decides")
-		return e.finish(ctx, r, Notification{
-			Kind:    KindActionRequired,
-			Summary: fmt.Sprintf("primary %s failed; fail over by hand", r.primary.id),
-			Details: []string{
-				fmt.Sprintf("%s went to ALARM. Fence: %s.", r.ev.AlarmName, f.Detail),
-				"The notify policy never launches. To fail over to the secondary server, run:",
-			},
-		}, nil)
 	case f.Confirmed:
 		launchWhy = "primary confirmed down"
 	case r.manual && r.approve:

@@ -5,12 +5,13 @@ package recovery
 
 import "fmt"
 
-// Policy is what the failover function may do once it has fenced, or failed to
-// fence, the primary. See DESIGN.md "Detection and failover".
+// Policy is what the failover function may do about a failed primary. See DESIGN.md "Detection and failover".
 type Policy string
 
 const (
-	// PolicyNotify never launches; it sends the exact `outposts-ha failover` command.
+	// PolicyNotify is hands-off: the function neither stops the primary nor
+	// launches; it sends the exact `outposts-ha failover` command, which fences
+	// before it launches.
 	PolicyNotify Policy = "notify"
 	// PolicyConfirmed launches only once EC2 confirms the primary stopped or
 	// terminated; otherwise it asks for approval. The safe default.

@@ -21,12 +21,11 @@ import (
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/recovery"
-	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 // Config is everything that decides a workload's recovery stack.
 type Config struct {
-	Workload            string          // validated by sanboot.ValidateWorkloadName
+	Workload            string          // validated by naming.ValidateWorkload
 	Region              string          // e.g. us-west-2
 	Partition           string          // "" derives it from Region ("aws" for commercial Regions)
 	Policy              recovery.Policy // "" means recovery.PolicyConfirmed; notify deploys the same stack
@@ -126,7 +125,7 @@ func partitionFor(region string) string {
 // normalized returns c with defaults applied, or the first invalid field.
 // Empty PrimaryInstanceID, BundleBucket and BundleKey are allowed (plan time).
 func (c Config) normalized() (Config, error) {
-	if err := sanboot.ValidateWorkloadName(c.Workload); err != nil {
+	if err := naming.ValidateWorkload(c.Workload); err != nil {
 		return c, fmt.Errorf("workload name %w", err)
 	}
 	if c.Region == "" {

@@ -21,7 +21,6 @@ import (
 	"github.com/outposts-ha/outposts-ha/assets"
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
-	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 // CloudFormation is the part of the CloudFormation API the stack calls.
@@ -323,7 +322,7 @@ func update(ctx context.Context, d Deps, w string, r Rendered, id string) (Outpu
 // stack that does not exist is already deleted. The bundle bucket is shared by
 // every workload in the account and Region and stays.
 func Delete(ctx context.Context, d Deps, workload string) error {
-	if err := sanboot.ValidateWorkloadName(workload); err != nil {
+	if err := naming.ValidateWorkload(workload); err != nil {
 		return fmt.Errorf("recovery stack: workload name %w", err)
 	}
 	name := StackName(workload)

@@ -495,10 +495,7 @@ func basePolicy(w string) m {
 		allow("ReadWorkloadAlarms", []string{"cloudwatch:DescribeAlarms"},
 			[]any{arn("cloudwatch", "alarm:"+StatusAlarmName(w)), arn("cloudwatch", "alarm:"+ConnectedAlarmName(w))}, nil),
 		allow("ReadMetrics", []string{"cloudwatch:GetMetricData"}, []any{"*"}, nil),
-		allow("DescribeInstances", []string{"ec2:DescribeInstances"}, []any{"*"}, nil),
-		allow("FenceWorkloadInstances", []string{"ec2:StopInstances"},
-			[]any{arn("ec2", "instance/*")},
-			m{"StringEquals": m{"aws:ResourceTag/" + naming.TagWorkload: w}}),
+		allow("DescribeInstances", []string{"ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeLaunchTemplateVersions"}, []any{"*"}, nil),
 		allow("WorkloadParameters", []string{"ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"},
 			[]any{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")}, nil),
 		allow("Notify", []string{"sns:Publish"}, []any{ref("AlertsTopic")}, nil),
@@ -509,10 +506,14 @@ func basePolicy(w string) m {
 	)
 }
 
-// launchPolicy is what launching the recovery instance needs; the stack
-// attaches it only when the failover policy may launch (not notify).
+// launchPolicy is what fencing the primary and launching the recovery
+// instance need; the stack attaches it only when the failover policy may act
+// (not notify, which neither stops nor launches).
 func launchPolicy(w string) m {
 	return policyDoc(
+		allow("FenceWorkloadInstances", []string{"ec2:StopInstances"},
+			[]any{arn("ec2", "instance/*")},
+			m{"StringEquals": m{"aws:ResourceTag/" + naming.TagWorkload: w}}),
 		// Only a launch template tagged as this workload's may be used...
 		allow("LaunchFromWorkloadTemplate", []string{"ec2:RunInstances"},
 			[]any{arn("ec2", "launch-template/*")},

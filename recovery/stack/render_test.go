@@ -473,8 +473,10 @@ func TestTemplateEncryption(t *testing.T) {
 // starOnly lists the actions that have no resource-level permissions and so
 // may (must) use Resource "*".
 var starOnly = map[string]bool{
-	"ec2:DescribeInstances":    true,
-	"cloudwatch:GetMetricData": true,
+	"ec2:DescribeInstances":              true,
+	"ec2:DescribeInstanceStatus":         true,
+	"ec2:DescribeLaunchTemplateVersions": true,
+	"cloudwatch:GetMetricData":           true,
 }
 
 // unscopedLaunchResources are the resource types RunInstances must be allowed
@@ -491,7 +493,7 @@ var unscopedLaunchResources = map[string]bool{
 // wantActions is everything the function may do: a new action must be added
 // here on purpose.
 var wantActions = []string{
-	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "ec2:CreateTags", "ec2:DescribeInstances",
+	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "ec2:CreateTags", "ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
 	"ec2:RunInstances", "ec2:StopInstances", "iam:PassRole", "kms:Decrypt", "kms:GenerateDataKey",
 	"logs:CreateLogStream", "logs:PutLogEvents", "outposts:GetOutpost", "sns:Publish", "sqs:SendMessage",
 	"ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter",
