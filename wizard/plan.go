@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/recovery/stack"
 )
 
 // File is one rendered artifact, relative to the plan folder.
@@ -84,6 +86,9 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 		return nil, err
 	}
 	add("stack/"+st.Name+".parameters.json", params)
+	if unset := st.Unset(); len(unset) > 0 {
+		ud.Notes = append(ud.Notes, fmt.Sprintf("The stack parameters %s hold %q: setup fills them in (primary instance, function bundle location).", strings.Join(unset, ", "), stack.Placeholder))
+	}
 
 	pol, err := OperatorPolicy(s)
 	if err != nil {

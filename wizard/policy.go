@@ -32,8 +32,9 @@ type Statement struct {
 // its own account.
 func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 	w, r := s.Workload, s.Region
+	part := naming.Partition(r)
 	arn := func(service, resource string) string {
-		return fmt.Sprintf("arn:aws:%s:%s:*:%s", service, r, resource)
+		return fmt.Sprintf("arn:%s:%s:%s:*:%s", part, service, r, resource)
 	}
 	prefix := "oha-" + w + "-"
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + naming.TagWorkload: w}}
@@ -59,23 +60,23 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 			Resource: []string{arn("ec2", "instance/*"), arn("ec2", "network-interface/*"), arn("ec2", "volume/*")}, Condition: requestTagged},
 		{Sid: "LaunchIntoWorkloadNetwork", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: append(append([]string{}, subnets...), arn("ec2", "security-group/"+s.Instance.SecurityGroup),
-				fmt.Sprintf("arn:aws:ec2:%s::image/%s", r, s.Instance.HelperAMI))},
+				fmt.Sprintf("arn:%s:ec2:%s::image/%s", part, r, s.Instance.HelperAMI))},
 		{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{arn("ec2", "*/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateLaunchTemplate"}}}},
 		{Sid: "FenceAndRetireWorkloadInstances", Effect: "Allow", Resource: []string{arn("ec2", "instance/*")}, Condition: tagged,
 			Action: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags"}},
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{"arn:aws:iam::*:role/" + instanceRole(s)},
+			Resource:  []string{"arn:" + part + ":iam::*:role/" + instanceRole(s)},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		{Sid: "ReadInstanceProfile", Effect: "Allow", Action: []string{"iam:GetInstanceProfile"},
-			Resource: []string{"arn:aws:iam::*:instance-profile/" + s.Instance.InstanceProfile}},
+			Resource: []string{"arn:" + part + ":iam::*:instance-profile/" + s.Instance.InstanceProfile}},
 		{Sid: "WorkloadRecord", Effect: "Allow",
 			Resource: []string{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")},
 			Action:   []string{"ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:ListTagsForResource"}},
 		{Sid: "RecoveryStack", Effect: "Allow", Resource: []string{arn("cloudformation", "stack/"+naming.Stack(w)+"/*")},
 			Action: []string{"cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
 				"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate", "cloudformation:TagResource"}},
-		{Sid: "StackRoles", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + prefix + "*"},
+		{Sid: "StackRoles", Effect: "Allow", Resource: []string{"arn:" + part + ":iam::*:role/" + prefix + "*"},
 			Action: []string{"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
 				"iam:GetRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PassRole"}},
 		{Sid: "StackFunction", Effect: "Allow", Resource: []string{arn("lambda", "function:"+prefix+"*")},
@@ -97,7 +98,7 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 			Action: []string{"kms:DescribeKey", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:CreateAlias", "kms:DeleteAlias"}},
 		{Sid: "StackKeyAlias", Effect: "Allow", Resource: []string{arn("kms", "alias/"+prefix+"*")},
 			Action: []string{"kms:CreateAlias", "kms:DeleteAlias"}},
-		{Sid: "FunctionBundleBucket", Effect: "Allow", Resource: []string{"arn:aws:s3:::outposts-ha-*-" + r, "arn:aws:s3:::outposts-ha-*-" + r + "/lambda/*"},
+		{Sid: "FunctionBundleBucket", Effect: "Allow", Resource: []string{"arn:" + part + ":s3:::outposts-ha-*-" + r, "arn:" + part + ":s3:::outposts-ha-*-" + r + "/lambda/*"},
 			Action: []string{"s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
 				"s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutObject", "s3:GetObject"}},
 	}

@@ -6,6 +6,7 @@ package naming
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Tag keys carried by every resource the tool creates.
@@ -58,4 +59,26 @@ func ValidateWorkload(s string) error {
 		return fmt.Errorf("%q must be lowercase letters, digits and '-', start with a letter and not end with '-'", s)
 	}
 	return nil
+}
+
+// Partition returns the ARN partition a Region belongs to.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
+	default:
+		return "aws"
+	}
 }

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
-	"strings"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/recovery"
@@ -101,26 +100,7 @@ func KeyAliasName(w string) string       { return "alias/oha-" + w + "-recovery"
 func roleNameSub(w string) string { return "oha-" + w + "-${AWS::Region}-failover" }
 
 // partitionFor returns the partition a Region belongs to.
-func partitionFor(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-isof-"):
-		return "aws-iso-f"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return "aws-iso-e"
-	case strings.HasPrefix(region, "eusc-"):
-		return "aws-eusc"
-	default:
-		return "aws"
-	}
-}
+func partitionFor(region string) string { return naming.Partition(region) }
 
 // normalized returns c with defaults applied, or the first invalid field.
 // Empty PrimaryInstanceID, BundleBucket and BundleKey are allowed (plan time).

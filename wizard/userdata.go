@@ -1,0 +1,173 @@
+package wizard
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/recovery"
+	"github.com/outposts-ha/outposts-ha/recovery/stack"
+	"github.com/outposts-ha/outposts-ha/sanboot"
+)
+
+// renderUserData renders the user data both launch templates carry, and the
+// readable pieces of it for review.
+func renderUserData(s *spec.Spec, id Identity) (userData, error) {
+	var ud userData
+	u := sanboot.UserDataSpec{Guest: sanboot.GuestOS(s.GuestOS)}
+	nvme := s.Storage.Protocol == "nvme-tcp"
+	switch s.BootMode() {
+	case "sanboot":
+		c, err := ipxeConfig(s, id)
+		if err != nil {
+			return ud, err
+		}
+		u.IPXE = &c
+		for _, p := range c.Portals {
+			ud.URIs = append(ud.URIs, sanboot.SANURI(p, c.LUN, c.TargetIQN))
+		}
+		ud.Notes = append(ud.Notes, "SAN boot boots the volume in place: it must hold a SAN-bootable OS whose initramfs reads the iBFT (for Linux, the sanbootable package), or the kernel will not find its root after iPXE hands over.")
+	default:
+		b := s.Storage.Boot
+		def := uint16(sanboot.ISCSIPort)
+		initiator := id.InitiatorIQN
+		proto := sanboot.ProtocolISCSI
+		if nvme {
+			def, initiator, proto = sanboot.NVMeTCPPort, id.HostNQN, sanboot.ProtocolNVMeTCP
+		}
+		ps, err := portals(b, def)
+		if err != nil {
+			return ud, err
+		}
+		if b.Target == "" || len(ps) == 0 || b.LUN == nil {
+			return ud, errors.New("storage.boot needs target, portals and lun to render the LocalBoot script offline (setup discovers them from the array)")
+		}
+		u.LocalBoot = &sanboot.LocalBoot{Protocol: proto, Initiator: initiator, Target: b.Target, Portals: ps, LUN: lun(b), SecretARN: b.CHAPSecretARN}
+	}
+	if err := dataVolumes(s, id, &u); err != nil {
+		return ud, err
+	}
+	if cc := s.Guest.CloudConfig; cc != "" {
+		u.Extra = append(u.Extra, sanboot.Part{ContentType: sanboot.TypeCloudConfig, Filename: "cloud-config.yaml", Content: []byte(cc)})
+	}
+	res, err := sanboot.UserData(u)
+	if err != nil {
+		return ud, err
+	}
+	ud.Raw = res.UserData
+	ud.Notes = append(ud.Notes, res.Notes...)
+	if u.IPXE != nil {
+		script, err := sanboot.RenderIPXE(*u.IPXE)
+		if err != nil {
+			return ud, err
+		}
+		ud.Extra = append(ud.Extra, File{Path: "boot.ipxe", Data: script})
+	}
+	for i, p := range res.Parts {
+		if p.ContentType == sanboot.TypeIPXE {
+			continue // written whole as boot.ipxe
+		}
+		name := p.Filename
+		if name == "" {
+			name = strings.ReplaceAll(p.ContentType, "/", "_")
+		}
+		ud.Extra = append(ud.Extra, File{Path: fmt.Sprintf("parts/%02d-%s", i+1, path.Base(name)), Data: p.Content})
+	}
+	if len(res.WindowsDataVolumes) > 0 {
+		ud.Extra = append(ud.Extra, File{Path: "windows-data-volumes.ps1", Data: res.WindowsDataVolumes})
+	}
+	return ud, nil
+}
+
+// dataVolumes groups the data volumes by target, as the guest scripts log in
+// once per target and then find every LUN behind it.
+func dataVolumes(s *spec.Spec, id Identity, u *sanboot.UserDataSpec) error {
+	if len(s.Storage.Data) == 0 {
+		return nil
+	}
+	nvme := s.Storage.Protocol == "nvme-tcp"
+	def := uint16(sanboot.ISCSIPort)
+	if nvme {
+		def = sanboot.NVMeTCPPort
+	}
+	var iscsi []sanboot.ISCSITarget
+	var subs []sanboot.NVMeSubsystem
+	for i, v := range s.Storage.Data {
+		ps, err := portals(v, def)
+		if err != nil {
+			return err
+		}
+		if v.Target == "" || len(ps) == 0 || v.LUN == nil {
+			return fmt.Errorf("storage.data[%d] needs target, portals and lun to render the data-volume script offline (setup discovers them from the array)", i)
+		}
+		key := v.Target + "|" + portalList(ps) + "|" + v.CHAPSecretARN
+		if nvme {
+			found := false
+			for j := range subs {
+				if subsKey(subs[j]) == key {
+					subs[j].Namespaces = append(subs[j].Namespaces, *v.LUN)
+					found = true
+				}
+			}
+			if !found {
+				subs = append(subs, sanboot.NVMeSubsystem{NQN: v.Target, Portals: ps, Namespaces: []int{*v.LUN}, DHCHAPSecretARN: v.CHAPSecretARN})
+			}
+			continue
+		}
+		found := false
+		for j := range iscsi {
+			if targetKey(iscsi[j]) == key {
+				iscsi[j].LUNs = append(iscsi[j].LUNs, *v.LUN)
+				found = true
+			}
+		}
+		if !found {
+			iscsi = append(iscsi, sanboot.ISCSITarget{IQN: v.Target, Portals: ps, LUNs: []int{*v.LUN}, CHAPSecretARN: v.CHAPSecretARN})
+		}
+	}
+	if len(iscsi) > 0 {
+		u.ISCSIData = &sanboot.ISCSIVolumes{InitiatorIQN: id.InitiatorIQN, Targets: iscsi}
+	}
+	if len(subs) > 0 {
+		u.NVMeData = &sanboot.NVMeVolumes{HostNQN: id.HostNQN, Subsystems: subs}
+	}
+	return nil
+}
+
+func portalList(ps []sanboot.Portal) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
+}
+
+func targetKey(t sanboot.ISCSITarget) string {
+	return t.IQN + "|" + portalList(t.Portals) + "|" + t.CHAPSecretARN
+}
+
+func subsKey(n sanboot.NVMeSubsystem) string {
+	return n.NQN + "|" + portalList(n.Portals) + "|" + n.DHCHAPSecretARN
+}
+
+// renderStack renders the recovery stack from the answers; the values only
+// setup knows (primary instance, bundle location) stay placeholders.
+func renderStack(s *spec.Spec) (stack.Rendered, error) {
+	p, err := recovery.ParsePolicy(s.Failover.Policy)
+	if err != nil {
+		return stack.Rendered{}, err
+	}
+	return stack.Render(stack.Config{
+		Workload:            s.Workload,
+		Region:              s.Region,
+		Policy:              p,
+		AlarmPeriods:        s.Failover.DetectionPeriods,
+		AlarmDatapoints:     s.Failover.DatapointsToAlarm,
+		NotificationEmail:   s.Failover.NotificationEmail,
+		InstanceProfileRole: instanceRole(s),
+		PrimaryOutpostID:    s.Outposts.PrimaryOutpost,
+		SecondaryOutpostID:  s.Outposts.SecondaryOutpost,
+	})
+}
