@@ -51,7 +51,7 @@ type answers struct {
 // AskAnswers walks the operator through every answer, validating each field
 // with the same rules as the answers file, and returns the validated spec.
 func AskAnswers(ctx context.Context, o Options) (*spec.Spec, error) {
-	a := &answers{s: spec.Spec{GuestOS: "linux", Failover: spec.Failover{Policy: spec.DefaultPolicy}}, credKind: "secret_arn", lniMode: "dhcp"}
+	a := &answers{s: specDefaults(), credKind: "secret_arn", lniMode: "dhcp"}
 	in := o.In
 	if o.Accessible && in != nil {
 		in = &lineReader{r: bufio.NewReader(in)}
@@ -81,6 +81,10 @@ func AskAnswers(ctx context.Context, o Options) (*spec.Spec, error) {
 		return nil, err
 	}
 	return &a.s, nil
+}
+
+func specDefaults() spec.Spec {
+	return spec.Spec{GuestOS: "linux", Failover: spec.Failover{Policy: spec.DefaultPolicy}}
 }
 
 // apply copies the text answers into the spec.
