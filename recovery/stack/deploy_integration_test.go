@@ -241,14 +241,16 @@ func TestDeployUpdateDeleteOnMoto(t *testing.T) {
 			doc = u
 		}
 		assert.Contains(t, doc, "arn:aws:ssm:us-west-2:123456789012:parameter/outposts-ha/"+w+"/*")
-		assert.Contains(t, doc, "aws:ResourceTag/outposts-ha:workload")
 		assert.NotContains(t, doc, "iam:PassRole", "PassRole lives in the conditional launch policy")
+		assert.NotContains(t, doc, "ec2:StopInstances", "fencing lives in the conditional launch policy: notify never stops")
 
 		lp, err := c.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("launch-recovery")})
 		require.NoError(t, err, "confirmed may launch: the launch policy must be attached")
 		ldoc, err := url.QueryUnescape(aws.ToString(lp.PolicyDocument))
 		require.NoError(t, err)
 		assert.Contains(t, ldoc, "arn:aws:iam::123456789012:role/oha-"+w+"-instance")
+		assert.Contains(t, ldoc, "ec2:StopInstances")
+		assert.Contains(t, ldoc, "aws:ResourceTag/outposts-ha:workload", "stops and launches are tied to the workload tag")
 	})
 
 	// An update with no changes is a success that changes nothing.
