@@ -220,5 +220,15 @@ func CheckArray(ctx context.Context, arr storage.Array, s *spec.Spec, probeTimeo
 		}
 	}
 	add(true, "array host name", naming.ArrayHost(s.Workload)+" (created by setup; nothing was changed by this check)")
+	failed := 0
+	for _, r := range res {
+		// An unreachable portal is reported, never fatal: this machine may not be on the SAN VLAN.
+		if !r.OK && !strings.HasPrefix(r.What, "portal ") {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return res, fmt.Errorf("array check: %d check(s) failed; nothing was changed", failed)
+	}
 	return res, nil
 }

@@ -153,3 +153,50 @@ func TestCheckArrayGenericProbesPortals(t *testing.T) {
 	assert.False(t, got["portal "+closedAddr], "closed loopback portal is reported unreachable: %+v", res)
 	assert.True(t, got["target discovery"])
 }
+
+// fakeArray is a fake behind storage.Array (no emulator exists for arrays; the
+// vendor clients have their own contract tests against modelled APIs).
+type fakeArray struct {
+	storage.Array
+	vols   []storage.Volume
+	target storage.Target
+	logins int
+	outs   int
+}
+
+func (f *fakeArray) Login(context.Context) error  { f.logins++; return nil }
+func (f *fakeArray) Logout(context.Context) error { f.outs++; return nil }
+func (f *fakeArray) Volumes(context.Context) ([]storage.Volume, error) {
+	return f.vols, nil
+}
+func (f *fakeArray) Target(context.Context, storage.Protocol) (storage.Target, error) {
+	return f.target, nil
+}
+
+func TestCheckArrayFailsOnMissingVolumeOrOtherTarget(t *testing.T) {
+	s := specWithCreds(t, "ontap", spec.CredentialsRef{Env: "X"})
+	ok := &fakeArray{
+		vols:   []storage.Volume{{Name: "/vol/web01/boot", SizeBytes: 1 << 30}, {Name: "/vol/web01/data"}},
+		target: storage.Target{Name: s.Storage.Boot.Target},
+	}
+	res, err := wizard.CheckArray(context.Background(), ok, s, 10*time.Millisecond)
+	require.NoError(t, err, "%+v", res)
+	assert.Equal(t, 1, ok.logins)
+	assert.Equal(t, 1, ok.outs, "always logs out")
+
+	missing := &fakeArray{vols: ok.vols[:1], target: ok.target}
+	_, err = wizard.CheckArray(context.Background(), missing, s, 10*time.Millisecond)
+	require.ErrorContains(t, err, "1 check(s) failed")
+
+	other := &fakeArray{vols: ok.vols, target: storage.Target{Name: "iqn.1992-08.com.netapp:sn.other:vs.9"}}
+	res, err = wizard.CheckArray(context.Background(), other, s, 10*time.Millisecond)
+	require.Error(t, err)
+	found := false
+	for _, r := range res {
+		if r.What == "storage.boot.target" && !r.OK {
+			found = true
+		}
+	}
+	assert.True(t, found, "the target mismatch is reported: %+v", res)
+	assert.Equal(t, 1, other.outs)
+}

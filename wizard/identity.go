@@ -18,6 +18,7 @@ import (
 // then only ever read back: from the answers file (identity.uuid) or from the
 // identity.json of an earlier plan in the same folder.
 type Identity struct {
+	Workload     string `json:"workload"`
 	UUID         string `json:"uuid"`
 	InitiatorIQN string `json:"initiator_iqn"`
 	HostNQN      string `json:"host_nqn"`
@@ -43,7 +44,7 @@ func DeriveIdentity(s *spec.Spec, id uuid.UUID) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	return Identity{UUID: id.String(), InitiatorIQN: iqn, HostNQN: nqn}, nil
+	return Identity{Workload: s.Workload, UUID: id.String(), InitiatorIQN: iqn, HostNQN: nqn}, nil
 }
 
 // ResolveIdentity finds the identity to use, generating one only when neither
@@ -54,6 +55,26 @@ func ResolveIdentity(s *spec.Spec, outDir string, gen func() uuid.UUID) (Identit
 	if err != nil {
 		return Identity{}, "", err
 	}
+	ident, src, err := resolve(s, prev, outDir, gen)
+	if err != nil || prev == nil {
+		return ident, src, err
+	}
+	// The folder's identity may only be reused unchanged: same workload, same
+	// names on the wire. Anything else would re-map the array silently, or give
+	// two workloads one identity.
+	where := filepath.Join(outDir, identityFile)
+	switch {
+	case prev.Workload != "" && prev.Workload != s.Workload:
+		return Identity{}, "", fmt.Errorf("%s belongs to workload %s, not %s: each workload has its own identity; plan %s into its own --out folder",
+			where, prev.Workload, s.Workload, s.Workload)
+	case prev.UUID == ident.UUID && (prev.InitiatorIQN != ident.InitiatorIQN || prev.HostNQN != ident.HostNQN):
+		return Identity{}, "", fmt.Errorf("the initiator identity would change from %s to %s (identity.iqn_authority changed?): "+
+			"that re-maps the array; restore the earlier setting, or plan into a new --out folder on purpose", prev.InitiatorIQN, ident.InitiatorIQN)
+	}
+	return ident, src, nil
+}
+
+func resolve(s *spec.Spec, prev *Identity, outDir string, gen func() uuid.UUID) (Identity, IdentitySource, error) {
 	switch {
 	case s.Identity.UUID != "":
 		id, err := uuid.Parse(s.Identity.UUID)

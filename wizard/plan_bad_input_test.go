@@ -58,7 +58,11 @@ failover:
   notification_email: ops@example.com
 `
 
-func replace(old, new string) func(string) string {
+type edit func(string) string
+
+func (e edit) compose(next edit) edit { return func(s string) string { return next(e(s)) } }
+
+func replace(old, new string) edit {
 	return func(s string) string {
 		if !strings.Contains(s, old) {
 			panic("test fixture lacks " + old)
@@ -71,7 +75,7 @@ func TestPlanRejectsBadInput(t *testing.T) {
 	long := "iqn.1992-08.com.netapp:" + strings.Repeat("a", 210)
 	cases := []struct {
 		name  string
-		edit  func(string) string
+		edit  edit
 		field string // the field the message must name
 		want  string // a fragment of the message or the fix
 	}{
@@ -126,6 +130,15 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		{"bad email", replace("notification_email: ops@example.com", "notification_email: 'Ops <ops@example.com>'"), "failover.notification_email", "plain email"},
 		{"generic with a management API", replace("vendor: ontap", "vendor: generic"), "storage.management", "no management API"},
 		{"pure with username", replace("vendor: ontap", "vendor: pure"), "storage.management.username", "not used by Pure"},
+		{"email with a quote", replace("notification_email: ops@example.com", "notification_email: \"o'brien@example.com\""), "failover.notification_email", "plain email"},
+		{"role name too long", replace("instance_profile: oha-web01", "instance_profile: oha-web01\n  instance_profile_role: "+strings.Repeat("r", 65)), "instance.instance_profile_role", "at most 64"},
+		{"profile too long without role", replace("instance_profile: oha-web01", "instance_profile: "+strings.Repeat("p", 70)), "instance.instance_profile_role", "longer than a role name"},
+		{"vendor boot without portals offline", replace(`    portals: ["192.168.50.10", "192.168.50.11:3260"]`+"\n", ""), "storage.boot.portals", "render offline"},
+		{"vendor data without lun offline", replace("      lun: 2\n", ""), "storage.data[0].lun", "render offline"},
+		{"cloud-config password", replace("failover:", "guest:\n  cloud_config: |\n    chpasswd:\n      list: root:Sup3rS3cret\nfailover:"), "guest.cloud_config.chpasswd", "readable by anyone"},
+		{"cloud-config user passwd", replace("failover:", "guest:\n  cloud_config: |\n    users:\n      - name: ops\n        plain_text_passwd: Sup3rS3cret\nfailover:"), "guest.cloud_config.users[0].plain_text_passwd", "Secrets Manager"},
+		{"cloud-config not a mapping", replace("failover:", "guest:\n  cloud_config: \"just text\"\nfailover:"), "guest.cloud_config", "YAML mapping"},
+		{"cloud-config on windows", replace("guest_os: linux", "guest_os: windows").compose(replace("failover:", "guest:\n  cloud_config: |\n    packages: [jq]\nfailover:")), "guest.cloud_config", "not run on Windows"},
 	}
 	msgs := map[string]string{} // message -> case: each case must be its own failure
 	for _, tc := range cases {
@@ -145,6 +158,7 @@ func TestPlanRejectsBadInput(t *testing.T) {
 			assert.True(t, os.IsNotExist(statErr), "plan wrote %s for bad input", outDir)
 			assert.NotContains(t, msg, "hunter2", "an inline secret must not be echoed back")
 			assert.NotContains(t, msg, "s3cret", "an inline secret must not be echoed back")
+			assert.NotContains(t, msg, "Sup3rS3cret", "an inline secret must not be echoed back")
 			if prev, dup := msgs[msg]; dup {
 				t.Errorf("same message as case %q: %s", prev, msg)
 			}

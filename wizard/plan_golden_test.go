@@ -147,3 +147,36 @@ func TestPlanRefusesForeignFolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "mine", string(got))
 }
+
+func TestIdentityFolderRefusesAnotherWorkloadOrName(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "generic-iscsi-multipath.yaml"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	answers := filepath.Join(dir, "answers.yaml")
+	out := filepath.Join(dir, "plan")
+	write := func(body string) {
+		t.Helper()
+		require.NoError(t, os.WriteFile(answers, []byte(body), 0o600))
+	}
+	unpinned := strings.Replace(string(src), "identity:\n  uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01\n", "", 1)
+	require.NotEqual(t, string(src), unpinned)
+	write(unpinned)
+	_, err = wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: uuid.New}, nil)
+	require.NoError(t, err)
+	before, err := os.ReadFile(filepath.Join(out, "identity.json"))
+	require.NoError(t, err)
+
+	// Another workload planned into the same folder must not inherit the identity.
+	write(strings.Replace(unpinned, "workload: db01", "workload: db02", 1))
+	_, err = wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: noUUID}, nil)
+	require.ErrorContains(t, err, "belongs to workload db01, not db02")
+
+	// A new naming authority would change the IQN on the wire: refused, not silent.
+	write(strings.Replace(unpinned, "outposts:", "identity:\n  iqn_authority: iqn.2020-01.net.example\noutposts:", 1))
+	_, err = wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: noUUID}, nil)
+	require.ErrorContains(t, err, "would change from")
+
+	after, err := os.ReadFile(filepath.Join(out, "identity.json"))
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "refused runs leave the folder as it was")
+}

@@ -31,6 +31,10 @@ func summary(p *Plan, ud userData) []byte {
 	}
 	if s.Storage.Boot.LUN != nil {
 		w("             LUN %d (0x%x in the iPXE URI)", *s.Storage.Boot.LUN, *s.Storage.Boot.LUN)
+		if s.Storage.Vendor != "generic" {
+			w("             The LUNs here are as the answers state them: setup maps the volumes, reads back the")
+			w("             LUNs the array really assigns, and renders the templates from those.")
+		}
 	}
 	w("Data volumes %d", len(s.Storage.Data))
 	switch {
@@ -60,6 +64,9 @@ func summary(p *Plan, ud userData) []byte {
 	}
 	for _, n := range ud.Notes {
 		w("  - %s", n)
+	}
+	if s.Instance.InstanceProfileRole == "" {
+		w("  - instance.instance_profile_role is not set: the IAM policies assume the role inside instance profile %s is also named %s. Set it if not, or recovery cannot pass the role.", s.Instance.InstanceProfile, s.Instance.InstanceProfile)
 	}
 	w("  - Grant the operator iam/operator-policy.json (scoped to this workload).")
 	w("")

@@ -36,6 +36,9 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if ps := offlineProblems(s); len(ps) > 0 {
+		return nil, ps
+	}
 	out := o.OutDir
 	if out == "" {
 		out = filepath.Join("out", s.Workload)
@@ -131,4 +134,33 @@ func WritePlan(p *Plan, dir string) error {
 		}
 	}
 	return nil
+}
+
+// offlineProblems are what plan, which calls no array, needs beyond a valid
+// spec: for vendors with an API, setup discovers target and portals and reads
+// back the LUN, but plan must be told them.
+func offlineProblems(s *spec.Spec) spec.Problems {
+	if s.Storage.Vendor == "generic" {
+		return nil // Validate already requires them
+	}
+	var ps spec.Problems
+	check := func(field string, v spec.Volume) {
+		if v.Target == "" {
+			ps = append(ps, spec.Problem{Field: field + ".target", Message: "is needed to render offline",
+				Fix: "give the target IQN/NQN the array serves (`outposts-ha array check` prints it); setup discovers it itself"})
+		}
+		if len(v.Portals) == 0 {
+			ps = append(ps, spec.Problem{Field: field + ".portals", Message: "is needed to render offline",
+				Fix: "list the array's portals (`outposts-ha array check` prints them); setup discovers them itself"})
+		}
+		if v.LUN == nil {
+			ps = append(ps, spec.Problem{Field: field + ".lun", Message: "is needed to render offline",
+				Fix: "give the LUN the array maps (or will map) to this initiator; setup reads back the one it really assigns"})
+		}
+	}
+	check("storage.boot", s.Storage.Boot)
+	for i, v := range s.Storage.Data {
+		check(fmt.Sprintf("storage.data[%d]", i), v)
+	}
+	return ps
 }

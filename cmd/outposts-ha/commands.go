@@ -133,7 +133,7 @@ func notBuiltCmd(use, short string) *cobra.Command {
 		Short:              "[not built yet] " + short,
 		DisableFlagParsing: true,
 		RunE: func(*cobra.Command, []string) error {
-			return fmt.Errorf("%s is not built yet: this release has plan and version (see README.md, 'What works today')", use)
+			return fmt.Errorf("%s is not built yet: this release has plan, array check and version (see README.md, 'What works today')", use)
 		},
 	}
 }

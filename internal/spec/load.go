@@ -15,7 +15,7 @@ import (
 const MaxAnswersSize = 256 << 10
 
 // secretKeyRE matches keys that would hold a secret inline.
-var secretKeyRE = regexp.MustCompile(`(?i)^(password|passwd|secret|api_?token|token|chap_?password|chap_?secret|dh_?chap_?\w*key|mutual_password|private_key)$`)
+var secretKeyRE = regexp.MustCompile(`(?i)^(password|passwd|hashed_passwd|plain_text_passwd|chpasswd|secret|api_?token|token|chap_?password|chap_?secret|dh_?chap_?\w*key|mutual_password|private_key|ssh_keys)$`)
 
 // Parse decodes an answers file, refusing unknown keys and inline secrets, then
 // normalises defaults. It does not validate values: call Validate.
@@ -38,6 +38,18 @@ func Parse(data []byte) (*Spec, error) {
 			return nil, Problems{{Field: "(file)", Message: "is empty", Fix: "start from one of the files in examples/"}}
 		}
 		return nil, Problems{{Field: "(file)", Message: strings.TrimPrefix(err.Error(), "yaml: "), Fix: "check the key names and value types against the files in examples/"}}
+	}
+	if cc := s.Guest.CloudConfig; cc != "" {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(cc), &n); err != nil || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+			return nil, Problems{{Field: "guest.cloud_config", Message: "is not a YAML mapping", Fix: "give cloud-config as YAML keys (packages:, runcmd:, ...)"}}
+		}
+		if probs := findInlineSecrets(&n, "guest.cloud_config"); len(probs) > 0 {
+			for i := range probs {
+				probs[i].Fix = "user data is readable by anyone who can describe the instance: set passwords in the image or fetch them from Secrets Manager at boot"
+			}
+			return nil, probs
+		}
 	}
 	s.Normalize()
 	return &s, nil

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"net/mail"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -67,6 +66,9 @@ var (
 	volNameRE  = regexp.MustCompile(`^[A-Za-z0-9/_.:-]{1,255}$`)
 	svmRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,47}$`)
 	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@\\-]{1,64}$`)
+	// emailRE is the address form the recovery stack's NotificationEmail
+	// parameter accepts (CloudFormation enforces the same pattern).
+	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 )
 
 // Vendors and protocols the tool supports.
@@ -117,6 +119,12 @@ func (s *Spec) Validate() error {
 		}
 	}
 	s.validateFailover(c)
+	if s.Guest.CloudConfig != "" && s.GuestOS == "windows" {
+		c.add("guest.cloud_config", "is not run on Windows guests", "remove it; Windows does not run cloud-init parts of user data")
+	}
+	if s.Guest.CloudConfig != "" && s.BootMode() == "localboot" {
+		c.add("guest.cloud_config", "would also run on the LocalBoot helper", "remove it, or put the settings in the image")
+	}
 	if len(c.ps) == 0 {
 		return nil
 	}
@@ -398,8 +406,11 @@ func (s *Spec) validateInstance(c *checker) {
 	if in.KeyPair != "" && !keyPairRE.MatchString(in.KeyPair) {
 		c.add("instance.key_pair", fmt.Sprintf("%q is not a key pair name", in.KeyPair), "use the EC2 key pair name, or leave it out")
 	}
-	if r := in.InstanceProfileRole; r != "" && !profileRE.MatchString(r) {
-		c.add("instance.instance_profile_role", fmt.Sprintf("%q is not an IAM role name", r), "give the role name inside the instance profile, or leave it out")
+	if r := in.InstanceProfileRole; r != "" && (!profileRE.MatchString(r) || len(r) > 64) {
+		c.add("instance.instance_profile_role", fmt.Sprintf("%q is not an IAM role name (at most 64 characters)", r), "give the role name inside the instance profile, or leave it out")
+	}
+	if in.InstanceProfileRole == "" && len(in.InstanceProfile) > 64 {
+		c.add("instance.instance_profile_role", "is needed: the profile name is longer than a role name can be", "give the name of the role inside the instance profile")
 	}
 }
 
@@ -461,10 +472,7 @@ func (s *Spec) validateFailover(c *checker) {
 	switch {
 	case f.NotificationEmail == "":
 		c.add("failover.notification_email", "is empty", "give the on-call address that receives failover and approval notices")
-	default:
-		a, err := mail.ParseAddress(f.NotificationEmail)
-		if err != nil || a.Address != f.NotificationEmail || !strings.Contains(a.Address[strings.LastIndex(a.Address, "@")+1:], ".") {
-			c.add("failover.notification_email", fmt.Sprintf("%q is not a plain email address", f.NotificationEmail), "write it as name@example.com, without a display name")
-		}
+	case !emailRE.MatchString(f.NotificationEmail):
+		c.add("failover.notification_email", fmt.Sprintf("%q is not a plain email address", f.NotificationEmail), "write it as name@example.com: letters, digits and . _ % + - before the @, without a display name")
 	}
 }
