@@ -310,12 +310,12 @@ func resources(w string) map[string]resource {
 	}) {
 		status[k] = v
 	}
-	connected := alarmCommon(ConnectedAlarmName(w), "outposts-ha "+w+": the primary Outpost lost its connection to the Region (or stopped reporting) for M of N minutes.")
+	connected := alarmCommon(ConnectedAlarmName(w), "outposts-ha "+w+": the primary Outpost lost its connection to the Region (or stopped reporting) for the whole of M of N minutes.")
 	for k, v := range (m{
 		"Namespace":          "AWS/Outposts",
 		"MetricName":         "ConnectedStatus",
 		"Dimensions":         []m{{"Name": "OutpostId", "Value": ref(pPrimaryOP)}},
-		"Statistic":          "Average",
+		"Statistic":          "Maximum",
 		"Period":             60,
 		"EvaluationPeriods":  ref(pPeriods),
 		"DatapointsToAlarm":  ref(pDatapoints),
@@ -499,6 +499,8 @@ func basePolicy(w string) m {
 		allow("WorkloadParameters", []string{"ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"},
 			[]any{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")}, nil),
 		allow("Notify", []string{"sns:Publish"}, []any{ref("AlertsTopic")}, nil),
+		// The dry-run drill checks that the operator's email subscription was confirmed.
+		allow("CheckSubscriptions", []string{"sns:ListSubscriptionsByTopic"}, []any{ref("AlertsTopic")}, nil),
 		allow("UseStackKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []any{getAtt("Key", "Arn")}, nil),
 		allow("DeadLetter", []string{"sqs:SendMessage"}, []any{getAtt("DeadLetterQueue", "Arn")}, nil),
 		allow("OwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},

@@ -356,7 +356,7 @@ func TestTemplateAlarms(t *testing.T) {
 	assert.Equal(t, ConnectedAlarmName(w), p["AlarmName"])
 	assert.Equal(t, "AWS/Outposts", p["Namespace"])
 	assert.Equal(t, "ConnectedStatus", p["MetricName"])
-	assert.Equal(t, "Average", p["Statistic"])
+	assert.Equal(t, "Maximum", p["Statistic"], "a minute counts as down only if the Outpost was disconnected all of it")
 	assert.Equal(t, "LessThanThreshold", p["ComparisonOperator"])
 	assert.Equal(t, 1, p["Threshold"])
 	assert.Equal(t, "breaching", p["TreatMissingData"])
@@ -495,7 +495,7 @@ var unscopedLaunchResources = map[string]bool{
 var wantActions = []string{
 	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "ec2:CreateTags", "ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
 	"ec2:RunInstances", "ec2:StopInstances", "iam:PassRole", "kms:Decrypt", "kms:GenerateDataKey",
-	"logs:CreateLogStream", "logs:PutLogEvents", "outposts:GetOutpost", "sns:Publish", "sqs:SendMessage",
+	"logs:CreateLogStream", "logs:PutLogEvents", "outposts:GetOutpost", "sns:ListSubscriptionsByTopic", "sns:Publish", "sqs:SendMessage",
 	"ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter",
 }
 

@@ -95,11 +95,17 @@ func New(c Config) (*Client, error) {
 			return nil, fmt.Errorf("alletra: build HTTP client: %w", err)
 		}
 	}
+	// A copy, so that refusing redirects leaves the caller's client as it was.
+	// On a redirect Go forwards the X-HP3PAR-WSAPI-SessionKey header to any
+	// host, and a 307/308 replays the login body with the password. A 3xx
+	// becomes a storage.Error instead (see apiError).
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	lg := c.Log
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Client{base: base, creds: c.Credentials, http: hc, log: lg.With("vendor", Vendor, "array", base.Host)}, nil
+	return &Client{base: base, creds: c.Credentials, http: &own, log: lg.With("vendor", Vendor, "array", base.Host)}, nil
 }
 
 // String names the array and never prints credentials or the session key.
@@ -354,6 +360,14 @@ type errorBody struct {
 }
 
 func apiError(op string, status int, raw []byte) *storage.Error {
+	if status >= 300 && status < 400 {
+		// The client never follows a redirect (see New). Nothing from the answer
+		// is used: not the Location, which may name any host, and not a body
+		// code, which must not turn into NotFound or AlreadyExists that callers
+		// absorb.
+		return &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown, Status: status,
+			Err: fmt.Errorf("the array answered with a redirect (HTTP %d), which is not followed: point the endpoint at the address it redirects to", status)}
+	}
 	var eb errorBody
 	_ = json.Unmarshal(raw, &eb) // a body that is not WSAPI's shape leaves eb empty
 	e := &storage.Error{Vendor: Vendor, Op: op, Status: status}

@@ -16,6 +16,12 @@
 // on a later call (403 with code 6 is an invalid or expired session key) makes
 // the client log in once more and repeat the call once.
 //
+// Redirects are never followed: Go would forward the session key header (and,
+// on a 307/308, the login body with the password) to whatever host the
+// redirect names. New works on a copy of the caller's *http.Client, and a 3xx
+// answer becomes a *storage.Error of KindUnknown that says so; its body and
+// Location are not used.
+//
 // Errors are *storage.Error values classified from the HTTP status and the
 // numeric WSAPI code, never from desc text. Where the outcome matters for
 // safety (host exists, volume already exported, LUN taken, export absent), the

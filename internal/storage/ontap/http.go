@@ -120,7 +120,10 @@ func (c *Client) apiError(op string, status int, data []byte) error {
 		detail = errors.New(msg)
 	}
 	if status >= 300 && status < 400 {
+		// Never classify a redirect by its body: a "not found" code in it would
+		// read as "already done" to callers that absorb not-found.
 		detail = fmt.Errorf("the array answered with a redirect (HTTP %d), which is not followed: point Endpoint at the address it redirects to", status)
+		return c.fail(op, storage.KindUnknown, status, "", detail)
 	}
 	return c.fail(op, classify(status, code), status, code, detail)
 }

@@ -85,6 +85,12 @@ func New(c Config) (*Client, error) {
 			return nil, fmt.Errorf("powerstore: build HTTP client: %w", err)
 		}
 	}
+	// A copy, so that refusing redirects leaves the caller's client as it was.
+	// On a redirect Go forwards the DELL-EMC-TOKEN header to any host, and the
+	// Basic auth and auth_cookie to the same host name on another port or to a
+	// subdomain. A 3xx becomes a storage.Error instead (see apiError).
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	lg := c.Log
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
@@ -92,7 +98,7 @@ func New(c Config) (*Client, error) {
 	return &Client{
 		base:     base,
 		creds:    c.Credentials,
-		http:     hc,
+		http:     &own,
 		log:      lg.With("vendor", Vendor, "array", base.Host),
 		pageSize: defaultPageSize,
 	}, nil
@@ -407,6 +413,14 @@ const (
 )
 
 func apiError(op string, status int, body []byte) *storage.Error {
+	if status >= 300 && status < 400 {
+		// The client never follows a redirect (see New). Nothing from the answer
+		// is used: not the Location, which may name any host, and not a body
+		// code, which must not turn into NotFound or AlreadyExists that callers
+		// absorb.
+		return &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown, Status: status,
+			Err: fmt.Errorf("the array answered with a redirect (HTTP %d), which is not followed: point the endpoint at the address it redirects to", status)}
+	}
 	var eb errorBody
 	_ = json.Unmarshal(body, &eb) // a body that is not PowerStore's shape leaves eb empty
 	e := &storage.Error{Vendor: Vendor, Op: op, Status: status}

@@ -16,6 +16,12 @@
 // client logs in once more and retries the call once. Logout posts
 // /api/rest/logout and works even after the caller's context was cancelled.
 //
+// Redirects are never followed: Go would forward the DELL-EMC-TOKEN header
+// (and, to the same host name on another port, the Basic auth and auth_cookie)
+// to whatever host the redirect names. New works on a copy of the caller's
+// *http.Client, and a 3xx answer becomes a *storage.Error of KindUnknown that
+// says so; its body and Location are not used.
+//
 // Errors are *storage.Error values classified from the HTTP status and the
 // PowerStore hex error code in {"messages":[{"code":"0xE0..."}]}, never from
 // message text. Where the outcome matters for safety (host already exists,
