@@ -379,11 +379,11 @@ func apiError(op string, status int, raw []byte) *storage.Error {
 		} else {
 			var s string
 			if json.Unmarshal(eb.Code, &s) == nil {
-				e.Code = printable(s)
+				e.Code = storage.Printable(s)
 			}
 		}
 	}
-	if d := printable(eb.Desc); d != "" {
+	if d := storage.Printable(eb.Desc); d != "" {
 		e.Err = errors.New("array says: " + d)
 	}
 	e.Kind = classify(status, code)
@@ -405,30 +405,7 @@ func classify(status, code int) storage.Kind {
 	case codeExportedVLUN, codeHostInSet:
 		return storage.KindInvalid
 	}
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return storage.KindAuth
-	case status == http.StatusNotFound:
-		return storage.KindNotFound
-	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500:
-		return storage.KindTransient
-	case status >= 400:
-		return storage.KindInvalid
-	}
-	return storage.KindUnknown
-}
-
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
+	return storage.KindFromStatus(status)
 }
 
 func invalid(op string, format string, a ...any) *storage.Error {

@@ -426,7 +426,7 @@ func apiError(op string, status int, body []byte) *storage.Error {
 	e := &storage.Error{Vendor: Vendor, Op: op, Status: status}
 	if len(eb.Messages) > 0 {
 		e.Code = normCode(eb.Messages[0].Code)
-		if m := printable(eb.Messages[0].Message); m != "" {
+		if m := storage.Printable(eb.Messages[0].Message); m != "" {
 			e.Err = errors.New("array says: " + m)
 		}
 	}
@@ -451,31 +451,7 @@ func classify(status int, code string) storage.Kind {
 	case codeVolumeNameInUse, codeSnapshotNameInUse, codeInitiatorAlreadyHost:
 		return storage.KindAlreadyExists
 	}
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return storage.KindAuth
-	case status == http.StatusNotFound:
-		return storage.KindNotFound
-	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500:
-		return storage.KindTransient
-	case status >= 400:
-		return storage.KindInvalid
-	}
-	return storage.KindUnknown
-}
-
-// printable keeps an array message short and on one line.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
+	return storage.KindFromStatus(status)
 }
 
 func invalid(op string, format string, a ...any) *storage.Error {
