@@ -37,9 +37,12 @@ type SSM interface {
 	PutParameter(ctx context.Context, in *ssm.PutParameterInput, o ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
 }
 
-// SNS publishes the engine's notifications.
+// SNS publishes the engine's notifications; dry-run drills also list the
+// topic's subscriptions to check that the operator confirmed the email one
+// (sns:ListSubscriptionsByTopic on the topic).
 type SNS interface {
 	Publish(ctx context.Context, in *sns.PublishInput, o ...func(*sns.Options)) (*sns.PublishOutput, error)
+	ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, o ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 }
 
 // CloudWatch re-reads the alarms and, for ConnectedStatusHealth, reads the

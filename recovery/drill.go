@@ -13,6 +13,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
@@ -56,7 +57,10 @@ var ErrFullDrill = errors.New("only dry-run drills run in the failover function;
 // sent with DryRun=true (StopInstances on the primary and RunInstances from
 // the recovery template), which change nothing and prove that the function's
 // role may fence and launch (template present, iam:PassRole, tag conditions).
-// Problems are reported as failed checks, not errors.
+// It also lists the workload's instances (another live one would stop a
+// failover) and the topic's subscriptions (an unconfirmed email subscription
+// means nobody is told anything). Problems are reported as failed checks, not
+// errors.
 func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	if !req.DryRun {
 		return Report{}, ErrFullDrill
@@ -115,15 +119,15 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 		case err != nil:
 			add("primary", false, "%v", err)
 		case p.state == stateAbsent:
-			add("primary", false, "%s does not exist: the alarm watches a missing instance", primary)
+			add("primary", false, "%s does not exist: the alarm watches a missing instance (stale or mistyped PrimaryInstanceId); a failover would only ask for approval", primary)
 		case p.workload != e.cfg.Workload:
 			add("primary", false, "%s is not tagged %s=%s; the function would refuse to stop it", primary, naming.TagWorkload, e.cfg.Workload)
 		default:
-			ok, why, err := e.recovered(ctx, p)
+			h, why, err := e.primaryHealth(ctx, p)
 			if err != nil {
 				add("primary", false, "%v", err)
 			} else {
-				healthy = ok
+				healthy = h == healthOK
 				add("primary", true, "%s", why)
 			}
 			if !p.down() && e.cfg.Policy != PolicyNotify {
@@ -133,7 +137,13 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 			}
 		}
 	}
+	if primary != "" {
+		if others := e.drillOthers(ctx, primary, lock, add); others != "" {
+			blockers = append(blockers, "nothing but ask for approval: other live instances of the workload ("+others+") could be writing to the SAN volumes")
+		}
+	}
 	e.drillTemplate(ctx, add)
+	e.drillSubscription(ctx, add)
 	if e.cfg.Policy != PolicyNotify {
 		// Under notify the function has no stop or launch permission at all:
 		// the operator's own `failover` does both.
@@ -281,4 +291,70 @@ func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, strin
 		return
 	}
 	add("recovery template", true, "%s version %d: instance profile and LNI at index 1", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber))
+}
+
+// drillOthers checks that no live instance of the workload other than the
+// primary exists (a failover would refuse to launch), and returns their IDs.
+func (e *Engine) drillOthers(ctx context.Context, primary string, lock Lock, add func(string, bool, string, ...any)) string {
+	list, err := e.workloadInstances(ctx)
+	if err != nil {
+		add("other instances", false, "%v", err)
+		return ""
+	}
+	others := otherWriters(list, primary, lock.Token)
+	if len(others) == 0 {
+		add("other instances", true, "no live instance of %s besides the primary %s", e.cfg.Workload, primary)
+		return ""
+	}
+	oe := othersError(others)
+	add("other instances", false, "live besides the primary %s: %s; a failover would launch nothing (never two writers). Point PrimaryInstanceId at the real primary, or stop the others",
+		primary, strings.Join(oe.Details, ", "))
+	return strings.Join(oe.Instances, ", ")
+}
+
+// maxSubscriptionPages bounds the listing of the topic's subscriptions.
+const maxSubscriptionPages = 10
+
+// drillSubscription checks that the topic has an email subscription the
+// operator confirmed: until then every notification, approval requests
+// included, reaches nobody. SNS lists an unconfirmed one with the
+// SubscriptionArn "PendingConfirmation".
+func (e *Engine) drillSubscription(ctx context.Context, add func(string, bool, string, ...any)) {
+	const check = "email subscription"
+	var confirmed, pending []string
+	in := &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(e.cfg.TopicARN)}
+	for page := 0; ; page++ {
+		if page == maxSubscriptionPages {
+			add(check, false, "topic %s: more than %d pages of subscriptions", e.cfg.TopicARN, maxSubscriptionPages)
+			return
+		}
+		out, err := e.sns.ListSubscriptionsByTopic(ctx, in)
+		if err != nil {
+			add(check, false, "list subscriptions of %s: %v", e.cfg.TopicARN, err)
+			return
+		}
+		for _, sub := range out.Subscriptions {
+			if p := aws.ToString(sub.Protocol); p != "email" && p != "email-json" {
+				continue
+			}
+			if arn := aws.ToString(sub.SubscriptionArn); strings.HasPrefix(arn, "arn:") {
+				confirmed = append(confirmed, aws.ToString(sub.Endpoint))
+			} else {
+				pending = append(pending, aws.ToString(sub.Endpoint)+" ("+arn+")")
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	switch {
+	case len(confirmed) > 0:
+		add(check, true, "confirmed: %s", strings.Join(confirmed, ", "))
+	case len(pending) > 0:
+		add(check, false, "not confirmed: %s; open the confirmation email AWS sent and follow its link, or no notification (approval requests included) reaches anyone",
+			strings.Join(pending, ", "))
+	default:
+		add(check, false, "topic %s has no email subscription: no notification (approval requests included) reaches an operator", e.cfg.TopicARN)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,8 +19,9 @@ var (
 	// nothing was launched and an approval request was published. The failover
 	// function returns it as a function error on purpose: Lambda's asynchronous
 	// retries (MaximumRetryAttempts 2, about 1 and 2 minutes apart) run the
-	// whole evaluation again, each time waiting up to FenceTimeout for EC2 to
-	// confirm the stop, and launch as soon as it does. After the last retry the
+	// whole evaluation again, each time waiting up to FenceTimeout (cut to the
+	// invocation's deadline) for EC2 to confirm the stop, and launch as soon
+	// as it does. After the last retry the
 	// event lands in the dead-letter queue, whose alarm notifies the operator.
 	// That is the bounded "scheduled re-evaluation" of DESIGN.md.
 	ErrAwaitingConfirmation = errors.New("awaiting confirmation that the primary is down")
@@ -33,7 +35,29 @@ var (
 	// ErrNotManaged means the instance the alarm watches does not carry the
 	// workload's tag, so the engine refuses to stop it.
 	ErrNotManaged = errors.New("instance is not tagged for this workload")
+	// ErrOtherInstances means EC2 shows a live instance of the workload other
+	// than the primary the alarm watches (a stale or mistyped
+	// PrimaryInstanceId, or an instance an operator launched), so nothing was
+	// launched: it could be a second writer on the SAN volumes. The error is an
+	// *OtherInstancesError naming the instances, and it also matches
+	// ErrAwaitingConfirmation (Lambda's retries re-check).
+	ErrOtherInstances = errors.New("other live instances of the workload")
 )
+
+// OtherInstancesError names the live instances that stopped a launch.
+type OtherInstancesError struct {
+	Instances []string // instance IDs
+	Details   []string // "i-0abc (running, role primary)"
+}
+
+func (e *OtherInstancesError) Error() string {
+	return fmt.Sprintf("%v: %s; nothing launched", ErrOtherInstances, strings.Join(e.Details, ", "))
+}
+
+// Is matches ErrOtherInstances and ErrAwaitingConfirmation.
+func (e *OtherInstancesError) Is(target error) bool {
+	return target == ErrOtherInstances || target == ErrAwaitingConfirmation
+}
 
 // Config is one workload's failover settings; cmd/recovery-lambda fills it from
 // the environment the recovery stack sets.
@@ -60,6 +84,12 @@ type Config struct {
 	// min); LockPoll is how often a waiting delivery re-reads it (default 2 s).
 	LockLease time.Duration
 	LockPoll  time.Duration
+	// DeadlineMargin is the time every wait leaves free before the context's
+	// deadline (the function's 900 s timeout) to record the timeline and
+	// notify (default 30 s). The fence and the lock wait leave twice as much,
+	// so that the launch fits too. Without a deadline the waits above apply
+	// as they are.
+	DeadlineMargin time.Duration
 }
 
 // DefaultConfig returns the conventional names for a workload, the confirmed
@@ -86,6 +116,7 @@ func (c Config) withDefaults() Config {
 	def(&c.LaunchPoll, 5*time.Second)
 	def(&c.LockLease, 2*time.Minute)
 	def(&c.LockPoll, 2*time.Second)
+	def(&c.DeadlineMargin, 30*time.Second)
 	if c.DetectionPeriods <= 0 {
 		c.DetectionPeriods = 3
 	}
@@ -172,13 +203,21 @@ type Outcome string
 
 // Outcomes of HandleAlarm and Failover.
 const (
-	OutcomeIgnored           Outcome = "ignored"             // not a transition to ALARM of this workload's alarms
-	OutcomeFlap              Outcome = "flap"                // the alarm is no longer in ALARM
-	OutcomePrimaryRecovered  Outcome = "primary-recovered"   // the primary is running with status checks ok
-	OutcomeMaintenance       Outcome = "maintenance"         // a maintenance window is active; nothing done
-	OutcomeNotified          Outcome = "notified"            // notify policy: operator told the exact command
-	OutcomeAwaitingApproval  Outcome = "awaiting-approval"   // fence unconfirmed; approval requested
-	OutcomeLaunched          Outcome = "launched"            // this run launched (or adopted) the recovery instance
+	OutcomeIgnored          Outcome = "ignored"           // not a transition to ALARM of this workload's alarms
+	OutcomeFlap             Outcome = "flap"              // the alarm is no longer in ALARM
+	OutcomePrimaryRecovered Outcome = "primary-recovered" // the primary is running with status checks ok
+	// OutcomePrimaryInitializing: the primary is running and its status checks
+	// are initializing (it restarted): not stopped; ErrAwaitingConfirmation
+	// is returned so that Lambda's retries re-check.
+	OutcomePrimaryInitializing Outcome = "primary-initializing"
+	OutcomeMaintenance         Outcome = "maintenance"       // a maintenance window is active; nothing done
+	OutcomeNotified            Outcome = "notified"          // notify policy: operator told the exact command
+	OutcomeAwaitingApproval    Outcome = "awaiting-approval" // fence unconfirmed or other live instances; approval requested
+	// OutcomeLaunching is recorded in the timeline just before RunInstances, so
+	// a run that dies during the launch leaves a trace the next delivery
+	// completes; no evaluation ends with it.
+	OutcomeLaunching         Outcome = "launching"
+	OutcomeLaunched          Outcome = "launched"            // this run launched, adopted, or finished recording the recovery instance
 	OutcomeDuplicate         Outcome = "duplicate"           // another delivery of the same failover launched it
 	OutcomeAlreadyFailedOver Outcome = "already-failed-over" // an earlier failover holds the lock
 	OutcomeFailed            Outcome = "failed"              // the launch failed; the error is returned too

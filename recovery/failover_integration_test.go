@@ -347,7 +347,7 @@ func TestMaintenanceMarker(t *testing.T) {
 			if tc.want == recovery.OutcomeMaintenance {
 				assert.Equal(t, "running", w.primaryState(t), "not fenced during maintenance")
 				assert.Empty(t, w.recoveryInstances(t))
-				assert.Equal(t, []string{"SSM.PutParameter", "SNS.Publish"}, w.calls.Mutating(), "only the timeline and the notification")
+				assert.Equal(t, []string{"SNS.Publish", "SSM.PutParameter"}, w.calls.Mutating(), "only the notification and the timeline")
 				assert.Equal(t, recovery.KindMaintenanceSkipped, notes[0].Kind)
 				assert.Contains(t, strings.Join(notes[0].Details, " "), "ops@example.com")
 			} else {
@@ -551,7 +551,7 @@ func TestIgnoredAndRefusedEvents(t *testing.T) {
 	require.ErrorIs(t, err, recovery.ErrNotManaged)
 	assert.Equal(t, recovery.OutcomeFailed, res.Outcome)
 	assert.Equal(t, "running", w.primaryState(t))
-	assert.Equal(t, []string{"SSM.PutParameter", "SNS.Publish"}, w.calls.Mutating(), "only the timeline and the notification")
+	assert.Equal(t, []string{"SNS.Publish", "SSM.PutParameter"}, w.calls.Mutating(), "only the notification and the timeline")
 	notes := w.notifications(t)
 	require.Len(t, notes, 1)
 	assert.Equal(t, recovery.KindFailoverFailed, notes[0].Kind)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,8 @@ type run struct {
 	primary instance
 	tl      Timeline
 	res     Result
+	// recorded: finish wrote the timeline and published the notification.
+	recorded bool
 }
 
 // HandleAlarm evaluates one alarm notification (DESIGN.md "Detection and
@@ -33,16 +36,25 @@ type run struct {
 //     counts; the alarm and the primary are re-read now, and a flap (alarm no
 //     longer in ALARM) or a recovered primary (running, status checks ok) ends
 //     the run with nothing changed;
-//  2. an active maintenance marker skips the failover and says so;
-//  3. the primary is fenced (force-stop, wait for stopped/terminated);
-//  4. the policy decides: notify never launches; confirmed launches only on a
-//     confirmed fence, else requests approval and returns
+//  2. an active maintenance marker skips the failover and says so; a primary
+//     that just restarted (running, status checks initializing) is left alone
+//     and ErrAwaitingConfirmation makes Lambda's retries re-check;
+//  3. the primary is fenced (force-stop, wait for stopped/terminated; an
+//     instance EC2 does not know is not confirmed down);
+//  4. any other live instance of the workload (by its tag) that no failover
+//     lock accounts for stops everything: an approval request naming it and
+//     an *OtherInstancesError;
+//  5. the policy decides: notify never stops or launches; confirmed launches
+//     only on a confirmed fence, else requests approval and returns
 //     ErrAwaitingConfirmation; automatic also launches when the primary Outpost
-//     was disconnected through the whole detection window;
-//  5. the SSM lock makes exactly one delivery launch, from the recovery launch
-//     template with a ClientToken derived from the lock;
-//  6. the timeline is recorded and the operator notified.
+//     was disconnected through the whole detection window (not for a primary
+//     EC2 does not know);
+//  6. the SSM lock makes exactly one delivery launch, from the recovery launch
+//     template with a ClientToken derived from the lock, after listing the
+//     workload's instances once more;
+//  7. the timeline is recorded and the operator notified.
 //
+// Every wait is cut to ctx's deadline, leaving DeadlineMargin for the records.
 // Errors are returned with the step that failed; a returned error makes Lambda
 // retry the event, which the lock makes safe.
 func (e *Engine) HandleAlarm(ctx context.Context, ev AlarmEvent) (Result, error) {
@@ -66,7 +78,8 @@ func (e *Engine) HandleAlarm(ctx context.Context, ev AlarmEvent) (Result, error)
 
 func (e *Engine) evaluate(ctx context.Context, r *run) (Result, error) {
 	ev := r.ev
-	// A failover that launched holds the lock until failback: nothing to do.
+	// A failover that launched holds the lock until failback: nothing to do,
+	// unless the run that launched died before it recorded and notified.
 	if done, err := e.launchedLock(ctx, r); done || err != nil {
 		return r.res, err
 	}
@@ -94,16 +107,19 @@ func (e *Engine) evaluate(ctx context.Context, r *run) (Result, error) {
 	if r.primary, err = e.primaryOf(ctx, alarms[e.cfg.StatusAlarm]); err != nil {
 		return r.res, err
 	}
-	ok, why, err := e.recovered(ctx, r.primary)
+	h, why, err := e.primaryHealth(ctx, r.primary)
 	if err != nil {
 		return r.res, err
 	}
-	if ok {
+	if h == healthOK {
 		return e.end(r, OutcomePrimaryRecovered, why), nil
 	}
 
 	if maintOn {
 		return e.skipForMaintenance(ctx, r, maint)
+	}
+	if h == healthInitializing {
+		return e.awaitInitializing(ctx, r, why)
 	}
 	return e.act(ctx, r)
 }
@@ -111,8 +127,10 @@ func (e *Engine) evaluate(ctx context.Context, r *run) (Result, error) {
 // ManualRequest is an operator's `outposts-ha failover`.
 type ManualRequest struct {
 	By string
-	// Approve launches even when the fence cannot be confirmed: the operator
-	// asserts the primary is down or cut off from the SAN.
+	// Approve launches even when the fence cannot be confirmed (or EC2 does
+	// not know the primary): the operator asserts the primary is down or cut
+	// off from the SAN. It does not override another live instance of the
+	// workload: that must be stopped first.
 	Approve bool
 }
 
@@ -120,7 +138,8 @@ type ManualRequest struct {
 // timeline and notification as HandleAlarm, without the flap, recovered and
 // maintenance gates (the operator asked), and with the operator's approval in
 // place of the policy when the fence is unconfirmed. Without Approve it
-// launches only on a confirmed fence.
+// launches only on a confirmed fence; with it, never while another live
+// instance of the workload exists.
 func (e *Engine) Failover(ctx context.Context, req ManualRequest) (Result, error) {
 	now := e.now().UTC()
 	by := req.By
@@ -154,9 +173,10 @@ func (e *Engine) end(r *run, o Outcome, reason string) Result {
 	return r.res
 }
 
-// launchedLock ends the run when a failover has launched already.
+// launchedLock ends the run when a failover has launched already (see
+// onLaunchedLock).
 func (e *Engine) launchedLock(ctx context.Context, r *run) (bool, error) {
-	l, err := ReadLock(ctx, e.ssm, e.cfg.Workload)
+	l, ver, err := readLock(ctx, e.ssm, naming.LockParam(e.cfg.Workload))
 	if errors.Is(err, ErrNoLock) {
 		return false, nil
 	}
@@ -166,8 +186,63 @@ func (e *Engine) launchedLock(ctx context.Context, r *run) (bool, error) {
 	if l.State != LockLaunched {
 		return false, nil
 	}
-	e.lockedResult(r, l)
-	return true, nil
+	_, err = e.onLaunchedLock(ctx, r, l, ver)
+	return true, err
+}
+
+// onLaunchedLock handles a launched lock this run found. Normally the run
+// that launched records the timeline and notifies, and this run is a duplicate
+// delivery or a later alarm: it changes nothing. But Lambda may have ended
+// that run (its timeout) after the lock said launched and before the record
+// and the notification; its lease on the lock then runs out. The first run to
+// find that lease over and the timeline without the launch's notification
+// claims the lock (compare-and-swap) and finishes the record, once.
+func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) (Result, error) {
+	if e.now().Before(l.LeaseUntil) {
+		e.lockedResult(r, l) // the launching run is still finishing
+		return r.res, nil
+	}
+	tl, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
+	if err != nil && !errors.Is(err, ErrNoTimeline) {
+		e.lockedResult(r, l) // an outcome, so the stored timeline is not overwritten with a failure
+		return r.res, fmt.Errorf("read the timeline of failover %s: %w", l.Token, err)
+	}
+	if err == nil && recorded(tl, l) {
+		e.lockedResult(r, l)
+		return r.res, nil
+	}
+	next := l
+	next.Owner = e.newID()
+	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
+	won, err := e.claim(ctx, &next, l, ver)
+	if err != nil || !won {
+		e.lockedResult(r, l)
+		if err != nil {
+			err = fmt.Errorf("claim the record of failover %s: %w", l.Token, err)
+		}
+		return r.res, err
+	}
+
+	// Continue the failover's own timeline when it has one (it was written
+	// just before RunInstances), else rebuild its start from the lock.
+	if tl.Token == l.Token && tl.Workload != "" {
+		r.tl = tl
+		r.tl.Error, r.tl.NotifiedAt = "", time.Time{}
+	} else {
+		r.tl = Timeline{Workload: e.cfg.Workload, Token: l.Token, Policy: e.cfg.Policy, Alarm: l.Alarm,
+			AlarmTime: l.AlarmTime, Manual: l.Manual, PrimaryInstance: l.Primary}
+		r.tl.add(l.AlarmTime, "alarm", l.Alarm+" (from the failover lock: the launching run left no timeline)")
+	}
+	if r.tl.LaunchAt.IsZero() {
+		r.tl.LaunchAt = l.Updated
+	}
+	r.primary = instance{id: l.Primary}
+	r.res.Token, r.res.PrimaryInstance = l.Token, l.Primary
+	r.res.Outcome, r.tl.Outcome = OutcomeLaunched, OutcomeLaunched
+	r.res.Reason = fmt.Sprintf("recorded the launch of %s, which the run that launched it did not finish recording", l.Instance)
+	how := fmt.Sprintf("%s launched for this failover (attempt %d); the run that launched it ended before recording it, so a later delivery records it now",
+		l.Instance, l.Attempt)
+	return e.completeLaunch(ctx, r, next, how, nil)
 }
 
 func (e *Engine) lockedResult(r *run, l Lock) {
@@ -297,6 +372,16 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 	if err != nil {
 		return e.failed(ctx, r, err)
 	}
+	// Never two writers: the alarm names one instance, but a stale or
+	// mistyped PrimaryInstanceId, or an instance an operator launched, may be
+	// the workload's real writer. No approval overrides this.
+	others, err := e.othersBeforeLock(ctx, r)
+	if err != nil {
+		return e.failed(ctx, r, err)
+	}
+	if len(others) > 0 {
+		return e.awaitOthers(ctx, r, othersError(others), nil)
+	}
 
 	launchWhy := ""
 	var healthErr error
@@ -305,6 +390,11 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 		launchWhy = "primary confirmed down"
 	case r.manual && r.approve:
 		launchWhy = "approved by " + r.by + " with the primary not confirmed down"
+		if f.State == stateAbsent {
+			launchWhy = "approved by " + r.by + " with the primary unknown to EC2 and no other live instance of the workload"
+		}
+	case e.cfg.Policy == PolicyAutomatic && !r.manual && f.State == stateAbsent:
+		r.tl.add(e.now(), "health", "the primary is unknown to EC2, so Outpost connectivity says nothing about it; only an approved manual failover launches")
 	case e.cfg.Policy == PolicyAutomatic && !r.manual:
 		disc, why, err := e.outpostDisconnected(ctx, r.ev.StateChangeTime)
 		if err != nil {
@@ -352,57 +442,170 @@ func (e *Engine) awaitApproval(ctx context.Context, r *run, f Fence, healthErr e
 	}, errors.Join(base, f.stopErr, healthErr))
 }
 
+// othersBeforeLock lists the workload's live instances, other than the
+// primary, that no failover lock accounts for. The instances are listed
+// before the lock is read: an instance carrying a failover's token was
+// launched under that failover's lock, which existed before it and stays
+// until failback, so a lock read afterwards names it. Such an instance is
+// not a second writer: the lock makes this run wait for, adopt, or stand
+// down before that failover's launch.
+func (e *Engine) othersBeforeLock(ctx context.Context, r *run) ([]instance, error) {
+	list, err := e.workloadInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tokens := []string{r.token}
+	l, err := ReadLock(ctx, e.ssm, e.cfg.Workload)
+	switch {
+	case err == nil:
+		tokens = append(tokens, l.Token)
+	case !errors.Is(err, ErrNoLock):
+		return nil, err
+	}
+	return otherWriters(list, r.primary.id, tokens...), nil
+}
+
+// awaitOthers reports live instances that stopped the launch.
+func (e *Engine) awaitOthers(ctx context.Context, r *run, oe *OtherInstancesError, extra error) (Result, error) {
+	r.res.NextCommand = FailoverCommand(e.cfg.Workload)
+	r.tl.add(e.now(), "others", "live: "+strings.Join(oe.Details, ", "))
+	e.decide(r, OutcomeAwaitingApproval, fmt.Sprintf("%s policy: not launched, other live instances of %s: %s; approval requested",
+		e.cfg.Policy, e.cfg.Workload, strings.Join(oe.Instances, ", ")))
+	what := fmt.Sprintf("%s went to ALARM for the primary %s", r.ev.AlarmName, r.primary.id)
+	if r.manual {
+		what = fmt.Sprintf("%s asked to fail over from the primary %s", r.by, r.primary.id)
+	}
+	details := []string{
+		fmt.Sprintf("%s, but EC2 shows other live instances of workload %s: %s.", what, e.cfg.Workload, strings.Join(oe.Details, ", ")),
+		"Any of them may be writing to the SAN volumes, so nothing was launched: a recovery instance could be a second writer.",
+		fmt.Sprintf("Primary %s: %s.", r.primary.id, orUnknown(r.tl.FenceResult)),
+		"If one of them is the real primary, point the recovery stack's PrimaryInstanceId at it. Otherwise stop or terminate them.",
+		"Only then, with the failed primary confirmed powered off or cut off from the array, approve with:",
+	}
+	return e.finish(ctx, r, Notification{
+		Kind:    KindApprovalRequired,
+		Summary: fmt.Sprintf("approval needed: other live instances of %s (%s)", e.cfg.Workload, strings.Join(oe.Instances, ", ")),
+		Details: details,
+	}, errors.Join(oe, extra))
+}
+
+// awaitInitializing leaves a primary that just restarted alone: running with
+// its status checks initializing, it is neither failed nor healthy yet.
+func (e *Engine) awaitInitializing(ctx context.Context, r *run, why string) (Result, error) {
+	if err := e.startTimeline(ctx, r); err != nil {
+		return r.res, err
+	}
+	r.tl.PrimaryInstance, r.res.PrimaryInstance = r.primary.id, r.primary.id
+	r.tl.Drill = r.tl.Drill || r.drill
+	r.res.NextCommand = FailoverCommand(e.cfg.Workload)
+	e.decide(r, OutcomePrimaryInitializing, why+": it restarted; not stopped, re-checked on the function's retries")
+	details := []string{
+		fmt.Sprintf("%s went to ALARM, but the primary %s is running again and its status checks are still initializing (%s): it restarted.", r.ev.AlarmName, r.primary.id, why),
+		"It was not stopped and nothing was launched.",
+	}
+	if !r.manual {
+		details = append(details, "The function re-checks on its two automatic retries (about 1 and 2 minutes apart): it does nothing if the primary passes its checks, and fences and fails over if they fail. After that the event goes to the dead-letter queue.")
+	}
+	details = append(details, "If the primary stays unhealthy and you have verified it is powered off or cut off from the array, approve with:")
+	return e.finish(ctx, r, Notification{
+		Kind:    KindApprovalRequired,
+		Summary: fmt.Sprintf("primary %s restarted and is initializing; not stopped, re-checking", r.primary.id),
+		Details: details,
+	}, fmt.Errorf("%w: %s (restarted; status checks initializing)", ErrAwaitingConfirmation, why))
+}
+
 // lockAndLaunch takes the lock and launches the recovery instance.
 func (e *Engine) lockAndLaunch(ctx context.Context, r *run) (Result, error) {
-	l, owned, err := e.acquire(ctx, r)
+	l, ver, owned, err := e.acquire(ctx, r)
 	if err != nil {
 		return e.failed(ctx, r, err)
 	}
 	if !owned {
-		// Another delivery launched; it writes the timeline and notifies.
-		e.lockedResult(r, l)
-		return r.res, nil
+		// Another delivery launched; it records the timeline and notifies
+		// (or, if it died, this run does it for it).
+		return e.onLaunchedLock(ctx, r, l, ver)
 	}
 	r.res.Token, r.tl.Token = l.Token, l.Token
 	r.tl.LaunchAt = e.now().UTC()
-	id, adopted, err := e.launch(ctx, l.Token)
+	// Record the decision before RunInstances: a run that dies after the
+	// launch leaves a timeline the next delivery completes.
+	r.tl.Outcome = OutcomeLaunching
+	if err := e.writeTimeline(ctx, &r.tl); err != nil {
+		e.log.Warn("could not record the launch before RunInstances; continuing", "error", err)
+	}
+	id, adopted, err := e.launch(ctx, l.Token, r.primary.id)
+	if oe := (*OtherInstancesError)(nil); errors.As(err, &oe) {
+		l.State, l.Error = LockFailed, clip(err.Error(), 500)
+		_, lerr := e.putLock(ctx, l, true)
+		return e.awaitOthers(ctx, r, oe, lerr)
+	}
 	if err != nil {
 		l.State, l.Error = LockFailed, clip(err.Error(), 500)
 		_, lerr := e.putLock(ctx, l, true)
 		return e.failed(ctx, r, errors.Join(err, lerr))
 	}
 	l.State, l.Instance = LockLaunched, id
+	// The lease now covers this run's wait for running and its records; a
+	// delivery that finds it over without the record finishes it.
+	l.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
 	_, lockErr := e.putLock(ctx, l, true)
-	r.res.RecoveryInstance, r.tl.RecoveryInstance = id, id
-	r.tl.Degraded = true
 	how := fmt.Sprintf("RunInstances from %s ($Default) -> %s (attempt %d)", e.cfg.RecoveryTemplate, id, l.Attempt)
 	if adopted {
 		how = fmt.Sprintf("found %s already launched for this failover (tag %s)", id, TagLock)
 	}
+	return e.completeLaunch(ctx, r, l, how, lockErr)
+}
+
+// completeLaunch waits for the recovery instance l.Instance (cut to the
+// invocation's deadline), records the timeline and notifies. When the record
+// or the notification fails, it ends its lease on the launched lock l, so the
+// next delivery finishes them at once; lockErr says the lock could not be
+// marked launched, and then it is left alone.
+func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string, lockErr error) (Result, error) {
+	id := l.Instance
+	r.res.RecoveryInstance, r.tl.RecoveryInstance = id, id
+	r.tl.Degraded = true
 	r.tl.add(r.tl.LaunchAt, "launch", how)
 
-	state, err := e.waitRunning(ctx, id)
+	budget := e.waitBudget(ctx, e.cfg.LaunchTimeout, 0)
+	state, err := e.waitRunning(ctx, id, budget)
+	var res Result
 	if err != nil {
-		return e.failed(ctx, r, errors.Join(err, lockErr))
-	}
-	if state == "running" {
-		r.tl.RunningAt = e.now().UTC()
-		r.tl.add(r.tl.RunningAt, "running", id+" is running")
+		res, err = e.failed(ctx, r, errors.Join(err, lockErr))
 	} else {
-		r.tl.add(e.now(), "launch", fmt.Sprintf("%s still %s after %s; check `outposts-ha status`", id, state, e.cfg.LaunchTimeout))
+		if state == "running" {
+			r.tl.RunningAt = e.now().UTC()
+			r.tl.add(r.tl.RunningAt, "running", id+" is running")
+		} else {
+			r.tl.add(e.now(), "launch", fmt.Sprintf("%s still %s after %s; check `outposts-ha status`", id, state, budget.Round(time.Second)))
+		}
+		r.res.NextCommand = FailbackCommand(e.cfg.Workload)
+		details := []string{
+			fmt.Sprintf("Recovery instance %s (%s) launched from %s on the secondary server.", id, state, e.cfg.RecoveryTemplate),
+			fmt.Sprintf("Old primary %s: %s.", r.primary.id, orUnknown(r.tl.FenceResult)),
+			fmt.Sprintf("The workload is DEGRADED: nothing stands by, the alarm %s still watches the old primary %s, and the lock stays until failback, which re-arms protection.",
+				e.cfg.StatusAlarm, r.primary.id),
+		}
+		res, err = e.finish(ctx, r, Notification{
+			Kind:    KindFailedOver,
+			Summary: fmt.Sprintf("failed over to %s; degraded until failback", id),
+			Details: details,
+		}, lockErr)
 	}
-	r.res.NextCommand = FailbackCommand(e.cfg.Workload)
-	details := []string{
-		fmt.Sprintf("Recovery instance %s (%s) launched from %s on the secondary server.", id, state, e.cfg.RecoveryTemplate),
-		fmt.Sprintf("Old primary %s: %s.", r.primary.id, r.tl.FenceResult),
-		fmt.Sprintf("The workload is DEGRADED: nothing stands by, the alarm %s still watches the old primary %s, and the lock stays until failback, which re-arms protection.",
-			e.cfg.StatusAlarm, r.primary.id),
+	if lockErr == nil && !r.recorded {
+		l.LeaseUntil = e.now().UTC()
+		if _, lerr := e.putLock(ctx, l, true); lerr != nil {
+			e.log.Warn("could not end the lease on the launched lock", "token", l.Token, "error", lerr)
+		}
 	}
-	return e.finish(ctx, r, Notification{
-		Kind:    KindFailedOver,
-		Summary: fmt.Sprintf("failed over to %s; degraded until failback", id),
-		Details: details,
-	}, lockErr)
+	return res, err
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "fence result not recorded"
+	}
+	return s
 }
 
 // failed records and reports a failure, and returns it.
@@ -431,19 +634,30 @@ func (e *Engine) failed(ctx context.Context, r *run, cause error) (Result, error
 
 // finish writes the timeline and publishes the notification; it returns the
 // run's error joined with any error of these two steps.
+//
+// It publishes first and then writes the timeline with NotifiedAt, so a
+// stored timeline says whether its notification went out (a later delivery
+// re-sends a launch's notification that did not).
 func (e *Engine) finish(ctx context.Context, r *run, n Notification, runErr error) (Result, error) {
 	r.tl.Outcome = r.res.Outcome
 	r.tl.NextCommand = r.res.NextCommand
 	if runErr != nil && r.tl.Error == "" {
 		r.tl.Error = clip(runErr.Error(), 1000)
 	}
-	tlErr := e.writeTimeline(ctx, &r.tl)
+	r.tl.NotifiedAt = time.Time{}
 	n.NextCommand = r.res.NextCommand
 	n.Timeline = r.tl
 	if r.tl.Drill {
 		n.Summary = "[drill] " + n.Summary
 	}
 	nErr := e.notify(ctx, n)
+	if nErr == nil {
+		r.tl.NotifiedAt = e.now().UTC()
+	} else {
+		r.tl.add(e.now(), "notify", nErr.Error())
+	}
+	tlErr := e.writeTimeline(ctx, &r.tl)
+	r.recorded = nErr == nil && tlErr == nil
 	err := errors.Join(runErr, tlErr, nErr)
 	lvl := slog.LevelInfo
 	if err != nil {

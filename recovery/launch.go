@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -47,13 +48,24 @@ func (e *Engine) runInput(token string, dryRun bool) *ec2.RunInstancesInput {
 	}
 }
 
-// launch starts the recovery instance for a lock, unless one tagged with the
-// lock's token exists already (an earlier attempt that launched but could not
-// record it; EC2 honours the ClientToken too, emulators may not).
-func (e *Engine) launch(ctx context.Context, token string) (id string, adopted bool, err error) {
-	id, err = e.findByToken(ctx, token)
-	if err != nil || id != "" {
-		return id, id != "", err
+// launch starts the recovery instance for a lock. Right before RunInstances
+// it lists the workload's instances once more: a live one other than the
+// primary that this failover did not launch stops the launch with an
+// *OtherInstancesError (never two writers); one tagged with the lock's token
+// (an earlier attempt that launched but could not record it; EC2 honours the
+// ClientToken too, emulators may not) is adopted instead of launching again.
+func (e *Engine) launch(ctx context.Context, token, primary string) (id string, adopted bool, err error) {
+	list, err := e.workloadInstances(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if others := otherWriters(list, primary, token); len(others) > 0 {
+		return "", false, othersError(others)
+	}
+	for _, in := range list {
+		if in.id != primary && in.lock == token && in.state != string(ec2types.InstanceStateNameShuttingDown) {
+			return in.id, true, nil
+		}
 	}
 	out, err := e.ec2.RunInstances(ctx, e.runInput(token, false))
 	if err != nil {
@@ -65,32 +77,11 @@ func (e *Engine) launch(ctx context.Context, token string) (id string, adopted b
 	return aws.ToString(out.Instances[0].InstanceId), false, nil
 }
 
-// findByToken returns a live instance tagged with the lock token, or "".
-func (e *Engine) findByToken(ctx context.Context, token string) (string, error) {
-	p := ec2.NewDescribeInstancesPaginator(e.ec2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + TagLock), Values: []string{token}},
-		{Name: aws.String("tag:" + naming.TagWorkload), Values: []string{e.cfg.Workload}},
-		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
-	}})
-	for page := 0; p.HasMorePages() && page < 10; page++ {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("look for an instance of failover %s: %w", token, err)
-		}
-		for _, r := range out.Reservations {
-			if len(r.Instances) > 0 {
-				return aws.ToString(r.Instances[0].InstanceId), nil
-			}
-		}
-	}
-	return "", nil
-}
-
-// waitRunning waits, within LaunchTimeout, for the recovery instance to run.
-// It returns the last state; an instance that stops or terminates is an error.
-func (e *Engine) waitRunning(ctx context.Context, id string) (string, error) {
-	deadline := e.now().Add(e.cfg.LaunchTimeout)
-	maxPolls := int(e.cfg.LaunchTimeout/e.cfg.LaunchPoll) + 1
+// waitRunning waits, within budget, for the recovery instance to run. It
+// returns the last state; an instance that stops or terminates is an error.
+func (e *Engine) waitRunning(ctx context.Context, id string, budget time.Duration) (string, error) {
+	deadline := e.now().Add(budget)
+	maxPolls := int(budget/e.cfg.LaunchPoll) + 1
 	for poll := 0; ; poll++ {
 		in, err := e.describeInstance(ctx, id)
 		if err != nil {
@@ -106,7 +97,7 @@ func (e *Engine) waitRunning(ctx context.Context, id string) (string, error) {
 		if poll >= maxPolls || !e.now().Before(deadline) {
 			return in.state, nil
 		}
-		if err := sleep(ctx, e.cfg.LaunchPoll); err != nil {
+		if err := sleep(ctx, min(e.cfg.LaunchPoll, deadline.Sub(e.now()))); err != nil {
 			return in.state, fmt.Errorf("wait for %s: %w", id, err)
 		}
 	}

@@ -71,15 +71,21 @@ func readLock(ctx context.Context, c SSMReader, name string) (Lock, int64, error
 	return l, ver, nil
 }
 
-// putLock writes the lock; with overwrite false it reports created=false when
-// the parameter already exists.
+// putLock stamps the lock's Updated time and writes it; with overwrite false
+// it reports created=false when the parameter already exists.
 func (e *Engine) putLock(ctx context.Context, l Lock, overwrite bool) (created bool, err error) {
 	l.Updated = e.now().UTC()
+	_, created, err = e.writeLock(ctx, l, overwrite)
+	return created, err
+}
+
+// writeLock writes the lock as it is and returns the version SSM gave the write.
+func (e *Engine) writeLock(ctx context.Context, l Lock, overwrite bool) (version int64, created bool, err error) {
 	b, err := json.Marshal(l)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
-	_, err = e.ssm.PutParameter(ctx, &ssm.PutParameterInput{
+	out, err := e.ssm.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:        aws.String(naming.LockParam(e.cfg.Workload)),
 		Value:       aws.String(string(b)),
 		Type:        ssmtypes.ParameterTypeString,
@@ -87,19 +93,20 @@ func (e *Engine) putLock(ctx context.Context, l Lock, overwrite bool) (created b
 		Description: aws.String("outposts-ha failover lock; only failback removes it"),
 	})
 	if !overwrite && awsx.IsAlreadyExists(err) {
-		return false, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("write lock %s: %w", naming.LockParam(e.cfg.Workload), err)
+		return 0, false, fmt.Errorf("write lock %s: %w", naming.LockParam(e.cfg.Workload), err)
 	}
-	return true, nil
+	return out.Version, true, nil
 }
 
 // acquire takes the lock for this run, or waits for the delivery that holds
 // it. It returns owned=true with the lock to launch under (its Token may be an
 // earlier failover's, taken over after that one failed), or owned=false with
-// the lock of a failover that has launched.
-func (e *Engine) acquire(ctx context.Context, r *run) (Lock, bool, error) {
+// the lock of a failover that has launched and that lock's version. The wait
+// ends before ctx's deadline leaves too little time to launch and record.
+func (e *Engine) acquire(ctx context.Context, r *run) (Lock, int64, bool, error) {
 	now := e.now().UTC()
 	mine := Lock{
 		Token: r.token, Alarm: r.ev.AlarmName, AlarmTime: r.ev.StateChangeTime, Created: now,
@@ -110,15 +117,16 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, bool, error) {
 	// A holder's lease bounds how long we wait for it; the poll count bounds
 	// the loop even if the clock does not move.
 	maxPolls := int(e.cfg.LockLease/e.cfg.LockPoll) + 5
+	waitUntil := now.Add(e.waitBudget(ctx, e.cfg.LockLease+5*e.cfg.LockPoll, e.cfg.DeadlineMargin))
 	create := true
 	for poll := 0; poll <= maxPolls; poll++ {
 		if create {
 			created, err := e.putLock(ctx, mine, false)
 			if err != nil {
-				return Lock{}, false, fmt.Errorf("take lock: %w", err)
+				return Lock{}, 0, false, fmt.Errorf("take lock: %w", err)
 			}
 			if created {
-				return mine, true, nil
+				return mine, 0, true, nil
 			}
 		}
 		cur, ver, err := readLock(ctx, e.ssm, name)
@@ -126,15 +134,19 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, bool, error) {
 			continue // released between our create and read: create it again
 		}
 		if err != nil {
-			return Lock{}, false, fmt.Errorf("take lock: %w", err)
+			return Lock{}, 0, false, fmt.Errorf("take lock: %w", err)
 		}
 		switch {
 		case cur.State == LockLaunched:
-			return cur, false, nil
+			return cur, ver, false, nil
 		case cur.State == LockLaunching && e.now().Before(cur.LeaseUntil):
+			if !e.now().Before(waitUntil) {
+				return Lock{}, 0, false, fmt.Errorf("take lock: failover %s holds it until %s; stopped waiting to finish before the invocation's deadline",
+					cur.Token, cur.LeaseUntil.Format(time.RFC3339))
+			}
 			e.log.Info("lock held by another delivery; waiting", "token", cur.Token, "owner", cur.Owner, "leaseUntil", cur.LeaseUntil)
 			if err := sleep(ctx, e.cfg.LockPoll); err != nil {
-				return Lock{}, false, fmt.Errorf("take lock: %w", err)
+				return Lock{}, 0, false, fmt.Errorf("take lock: %w", err)
 			}
 		default:
 			// The holder failed, or its lease ran out: take over, keeping the
@@ -142,32 +154,96 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, bool, error) {
 			next := cur
 			next.State, next.Owner, next.Attempt, next.Error = LockLaunching, e.newID(), cur.Attempt+1, ""
 			next.LeaseUntil = e.now().UTC().Add(e.cfg.LockLease)
-			won, err := e.claim(ctx, next, ver)
+			won, err := e.claim(ctx, &next, cur, ver)
 			if err != nil {
-				return Lock{}, false, fmt.Errorf("take over lock: %w", err)
+				return Lock{}, 0, false, fmt.Errorf("take over lock: %w", err)
 			}
 			if won {
 				e.log.Info("took over lock", "token", next.Token, "attempt", next.Attempt, "previous", cur.State)
-				return next, true, nil
+				return next, 0, true, nil
 			}
 		}
 	}
-	return Lock{}, false, fmt.Errorf("take lock: still held after %d checks", maxPolls)
+	return Lock{}, 0, false, fmt.Errorf("take lock: still held after %d checks", maxPolls)
 }
 
 // claim is a compare-and-swap on the lock: SSM has no conditional overwrite,
 // but every write gets the next version number, so the run whose write is the
-// first one after the version it read (base+1) wins. A losing run has
-// overwritten the winner's record with a stale one at worst; that record is in
-// state launching with a lease, and the next delivery that finds it expired
-// adopts the winner's instance by its tag instead of launching another.
-func (e *Engine) claim(ctx context.Context, next Lock, base int64) (bool, error) {
-	if _, err := e.putLock(ctx, next, true); err != nil {
-		return false, err
-	}
-	first, _, err := readLock(ctx, e.ssm, naming.LockParam(e.cfg.Workload)+":"+strconv.FormatInt(base+1, 10))
+// first one after the version it read (base+1) wins. A losing run has written
+// a stale record over whatever the winner wrote since (perhaps launched), so
+// a lost takeover restores the rightful record before it returns.
+func (e *Engine) claim(ctx context.Context, next *Lock, base Lock, baseVer int64) (bool, error) {
+	next.Updated = e.now().UTC()
+	ver, _, err := e.writeLock(ctx, *next, true)
 	if err != nil {
 		return false, err
 	}
-	return first.Owner == next.Owner, nil
+	if ver == baseVer+1 {
+		return true, nil
+	}
+	if next.State == LockLaunching {
+		if err := e.undoLostTakeover(ctx, base, baseVer); err != nil {
+			return false, fmt.Errorf("restore the lock after a lost takeover: %w", err)
+		}
+	}
+	return false, nil
+}
+
+// maxLockRepairs bounds undoLostTakeover when writes keep interleaving.
+const maxLockRepairs = 4
+
+// undoLostTakeover makes the lock's latest value the rightful one again after
+// a lost takeover of the lock read at baseVer. Every run that tried to take
+// over from that version wrote a record in state launching with the next
+// attempt number; only the first write after baseVer (the winner's) counts.
+// The rightful value is the newest version after baseVer that is not such a
+// stale takeover record of a loser: the winner's later launched or failed
+// record is never left buried under a loser's write. Restored copies are
+// exact, so a copy of the winner's record counts as the winner's.
+func (e *Engine) undoLostTakeover(ctx context.Context, base Lock, baseVer int64) error {
+	name := naming.LockParam(e.cfg.Workload)
+	version := func(v int64) (Lock, bool, error) {
+		l, _, err := readLock(ctx, e.ssm, name+":"+strconv.FormatInt(v, 10))
+		if errors.Is(err, ErrNoLock) || awsx.Code(err) == "ParameterVersionNotFound" {
+			return Lock{}, false, nil // deleted (failback) and perhaps created again since
+		}
+		return l, err == nil, err
+	}
+	winner, ok, err := version(baseVer + 1)
+	if !ok {
+		return err
+	}
+	stale := func(l Lock, v int64) bool {
+		return v > baseVer+1 && l.State == LockLaunching && l.Attempt == base.Attempt+1 && l.Owner != winner.Owner
+	}
+	for range maxLockRepairs {
+		latest, latestVer, err := readLock(ctx, e.ssm, name)
+		if errors.Is(err, ErrNoLock) {
+			return nil // failback removed it: nothing to restore
+		}
+		if err != nil {
+			return err
+		}
+		if !stale(latest, latestVer) {
+			return nil
+		}
+		var want *Lock
+		for v := latestVer - 1; v > baseVer && want == nil; v-- {
+			l, ok, err := version(v)
+			if !ok {
+				return err
+			}
+			if !stale(l, v) {
+				want = &l
+			}
+		}
+		if want == nil {
+			return nil
+		}
+		e.log.Info("restoring the lock after a lost takeover", "token", want.Token, "state", want.State, "owner", want.Owner)
+		if _, _, err := e.writeLock(ctx, *want, true); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("lock %s kept changing", name)
 }

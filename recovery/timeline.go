@@ -41,11 +41,15 @@ type Timeline struct {
 
 	// Degraded is set once the workload runs on the secondary: nothing stands
 	// by and the status alarm still watches the old primary until failback.
-	Degraded    bool      `json:"degraded,omitempty"`
-	Error       string    `json:"error,omitempty"`
-	NextCommand string    `json:"nextCommand,omitempty"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Events      []Event   `json:"events,omitempty"`
+	Degraded    bool   `json:"degraded,omitempty"`
+	Error       string `json:"error,omitempty"`
+	NextCommand string `json:"nextCommand,omitempty"`
+	// NotifiedAt is when the notification of this outcome was published;
+	// zero when it was not (yet). A later delivery that finds a launched lock
+	// without it sends the success notification the launching run could not.
+	NotifiedAt time.Time `json:"notifiedAt,omitzero"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	Events     []Event   `json:"events,omitempty"`
 }
 
 // Event is one line of the timeline.
@@ -128,7 +132,7 @@ func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 	prev, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
 	if err == nil && prev.Token == r.token {
 		r.tl = prev
-		r.tl.Error = ""
+		r.tl.Error, r.tl.NotifiedAt = "", time.Time{}
 		return nil
 	}
 	if errors.Is(err, ErrNoTimeline) {
@@ -142,6 +146,12 @@ func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 	}
 	r.tl.add(r.ev.StateChangeTime, "alarm", r.ev.AlarmName+" "+detail)
 	return err
+}
+
+// recorded reports whether a timeline holds the complete record of a launched
+// lock: the same failover, its recovery instance, and the notification sent.
+func recorded(t Timeline, l Lock) bool {
+	return t.Token == l.Token && t.RecoveryInstance == l.Instance && !t.NotifiedAt.IsZero()
 }
 
 func clip(s string, n int) string {

@@ -79,6 +79,7 @@ type world struct {
 	topic      string
 	queue      string
 	outpost    string
+	emailSub   string // ARN of the operator's email subscription
 }
 
 var (
@@ -160,6 +161,10 @@ func newWorld(t testing.TB) *world {
 	require.NoError(t, err)
 	_, err = a.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa.Attributes["QueueArn"])})
 	require.NoError(t, err)
+	// The operator's email subscription; moto confirms it at once.
+	mail, err := a.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email"), Endpoint: aws.String("ops@example.com")})
+	require.NoError(t, err)
+	w.emailSub = aws.ToString(mail.SubscriptionArn)
 
 	w.putAlarm(t, "breaching")
 	return w
@@ -227,8 +232,12 @@ func (w *world) alarmEvent(t testing.TB, newState string, at time.Time) recovery
 type options struct {
 	policy  recovery.Policy
 	ec2     func(recovery.EC2) recovery.EC2
+	ssm     func(recovery.SSM) recovery.SSM
+	sns     func(recovery.SNS) recovery.SNS
+	cfg     func(*recovery.Config)
 	health  recovery.OutpostHealth
 	now     func() time.Time
+	newID   func() string
 	outpost bool
 	// connectedAlarm is the name of the ConnectedStatus alarm, if deployed.
 	connectedAlarm string
@@ -243,6 +252,14 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 	if o.ec2 != nil {
 		e2 = o.ec2(e2)
 	}
+	var s2 recovery.SSM = w.eng.ssm
+	if o.ssm != nil {
+		s2 = o.ssm(s2)
+	}
+	var n2 recovery.SNS = w.eng.sns
+	if o.sns != nil {
+		n2 = o.sns(n2)
+	}
 	cfg := recovery.DefaultConfig(w.workload)
 	cfg.Policy = o.policy
 	cfg.TopicARN = w.topic
@@ -253,8 +270,11 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 		cfg.PrimaryOutpostID = w.outpost
 	}
 	cfg.ConnectedAlarm = o.connectedAlarm
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
 	e, err := recovery.New(recovery.Deps{
-		Config: cfg, EC2: e2, SSM: w.eng.ssm, SNS: w.eng.sns, CloudWatch: w.eng.cw, Health: o.health, Now: o.now,
+		Config: cfg, EC2: e2, SSM: s2, SNS: n2, CloudWatch: w.eng.cw, Health: o.health, Now: o.now, NewID: o.newID,
 	})
 	require.NoError(t, err)
 	return e

@@ -25,7 +25,8 @@ const (
 )
 
 // maxFenceTimeout leaves room inside the function's 900 s timeout for the
-// launch, the wait for running, and the notification.
+// launch, the wait for running, and the notification. The engine also cuts
+// every wait to the invocation's deadline (recovery.Config.DeadlineMargin).
 const maxFenceTimeout = 600
 
 // configFromEnv reads the engine's configuration, naming every missing or
