@@ -43,24 +43,22 @@ func (r Rendered) Unset() []string {
 
 // Template parameter names.
 const (
-	pEmail       = "NotificationEmail"
-	pPolicy      = "FailoverPolicy"
-	pInstance    = "PrimaryInstanceId"
-	pPrimaryOP   = "PrimaryOutpostId"
-	pSecondaryOP = "SecondaryOutpostId"
-	pPeriods     = "AlarmPeriods"
-	pDatapoints  = "AlarmDatapoints"
-	pFence       = "FenceTimeoutSeconds"
-	pRole        = "InstanceProfileRole"
-	pBucket      = "BundleBucket"
-	pKey         = "BundleKey"
+	pEmail      = "NotificationEmail"
+	pPolicy     = "FailoverPolicy"
+	pInstance   = "PrimaryInstanceId"
+	pPrimaryOP  = "PrimaryOutpostId"
+	pPeriods    = "AlarmPeriods"
+	pDatapoints = "AlarmDatapoints"
+	pFence      = "FenceTimeoutSeconds"
+	pRole       = "InstanceProfileRole"
+	pBucket     = "BundleBucket"
+	pKey        = "BundleKey"
 )
 
 // Condition names.
 const (
-	cHasPrimaryOP   = "HasPrimaryOutpost"
-	cHasSecondaryOP = "HasSecondaryOutpost"
-	cCanLaunch      = "PolicyMayLaunch"
+	cHasPrimaryOP = "HasPrimaryOutpost"
+	cCanLaunch    = "PolicyMayLaunch"
 )
 
 // Render returns the recovery stack for c. It is pure and deterministic:
@@ -94,7 +92,6 @@ func parameters(c Config) []Parameter {
 		{pPolicy, string(c.Policy)},
 		{pInstance, orPlaceholder(c.PrimaryInstanceID)},
 		{pPrimaryOP, c.PrimaryOutpostID},
-		{pSecondaryOP, c.SecondaryOutpostID},
 		{pPeriods, strconv.Itoa(c.AlarmPeriods)},
 		{pDatapoints, strconv.Itoa(c.AlarmDatapoints)},
 		{pFence, strconv.Itoa(DefaultFenceTimeoutSeconds)},
@@ -214,13 +211,6 @@ func buildTemplate(w string) template {
 				AllowedPattern:        outpostPattern,
 				ConstraintDescription: "empty or an Outpost ID (op- and 17 hex digits)",
 			},
-			pSecondaryOP: {
-				Type:                  "String",
-				Description:           "Outpost ID of the secondary (recovery) server, or empty.",
-				Default:               strp(""),
-				AllowedPattern:        outpostPattern,
-				ConstraintDescription: "empty or an Outpost ID (op- and 17 hex digits)",
-			},
 			// The numbers are String parameters with range patterns, not
 			// Number: CloudFormation hands both to resources as strings, and
 			// moto stores Number parameters as integers, which breaks its
@@ -266,9 +256,8 @@ func buildTemplate(w string) template {
 			},
 		},
 		Conditions: map[string]any{
-			cHasPrimaryOP:   not(equals(ref(pPrimaryOP), "")),
-			cHasSecondaryOP: not(equals(ref(pSecondaryOP), "")),
-			cCanLaunch:      not(equals(ref(pPolicy), string(recovery.PolicyNotify))),
+			cHasPrimaryOP: not(equals(ref(pPrimaryOP), "")),
+			cCanLaunch:    not(equals(ref(pPolicy), string(recovery.PolicyNotify))),
 		},
 		Resources: resources(w),
 		Outputs: map[string]output{
@@ -435,16 +424,6 @@ func resources(w string) map[string]resource {
 			"Roles":          []any{ref("FunctionRole")},
 			"PolicyDocument": launchPolicy(w),
 		}},
-		"PrimaryOutpostPolicy": {Type: "AWS::IAM::Policy", Condition: cHasPrimaryOP, Properties: m{
-			"PolicyName":     "read-primary-outpost",
-			"Roles":          []any{ref("FunctionRole")},
-			"PolicyDocument": policyDoc(allow("ReadPrimaryOutpost", []string{"outposts:GetOutpost"}, []any{outpostARN(pPrimaryOP)}, nil)),
-		}},
-		"SecondaryOutpostPolicy": {Type: "AWS::IAM::Policy", Condition: cHasSecondaryOP, Properties: m{
-			"PolicyName":     "read-secondary-outpost",
-			"Roles":          []any{ref("FunctionRole")},
-			"PolicyDocument": policyDoc(allow("ReadSecondaryOutpost", []string{"outposts:GetOutpost"}, []any{outpostARN(pSecondaryOP)}, nil)),
-		}},
 		"FailoverFunction": {Type: "AWS::Lambda::Function", Properties: m{
 			"FunctionName":  FunctionName(w),
 			"Description":   "outposts-ha " + w + ": fences the primary and relaunches it on the secondary Outposts server under the failover policy",
@@ -483,12 +462,6 @@ func resources(w string) map[string]resource {
 	}
 }
 
-func outpostARN(param string) m {
-	// Any owner account: a shared Outpost belongs to another account, and the
-	// Outpost ID alone names exactly one Outpost.
-	return sub("arn:${AWS::Partition}:outposts:${AWS::Region}:*:outpost/${" + param + "}")
-}
-
 // basePolicy is what the function needs under every failover policy.
 func basePolicy(w string) m {
 	return policyDoc(
@@ -496,7 +469,7 @@ func basePolicy(w string) m {
 			[]any{arn("cloudwatch", "alarm:"+StatusAlarmName(w)), arn("cloudwatch", "alarm:"+ConnectedAlarmName(w))}, nil),
 		allow("ReadMetrics", []string{"cloudwatch:GetMetricData"}, []any{"*"}, nil),
 		allow("DescribeInstances", []string{"ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeLaunchTemplateVersions"}, []any{"*"}, nil),
-		allow("WorkloadParameters", []string{"ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"},
+		allow("WorkloadParameters", []string{"ssm:GetParameter", "ssm:PutParameter"},
 			[]any{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")}, nil),
 		allow("Notify", []string{"sns:Publish"}, []any{ref("AlertsTopic")}, nil),
 		// The dry-run drill checks that the operator's email subscription was confirmed.

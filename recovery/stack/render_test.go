@@ -124,7 +124,7 @@ func TestNoOperatorTextInTemplate(t *testing.T) {
 	}
 	for key, v := range map[string]string{
 		pEmail: c.NotificationEmail, pRole: c.InstanceProfileRole, pPrimaryOP: c.PrimaryOutpostID,
-		pSecondaryOP: c.SecondaryOutpostID, pInstance: c.PrimaryInstanceID, pBucket: c.BundleBucket, pKey: c.BundleKey,
+		pInstance: c.PrimaryInstanceID, pBucket: c.BundleBucket, pKey: c.BundleKey,
 		pPeriods: "7", pDatapoints: "6", pPolicy: "automatic",
 	} {
 		assert.Equal(t, v, byKey[key], "parameter %s carries the raw value", key)
@@ -495,15 +495,15 @@ var unscopedLaunchResources = map[string]bool{
 var wantActions = []string{
 	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "ec2:CreateTags", "ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
 	"ec2:RunInstances", "ec2:StopInstances", "iam:PassRole", "kms:Decrypt", "kms:GenerateDataKey",
-	"logs:CreateLogStream", "logs:PutLogEvents", "outposts:GetOutpost", "sns:ListSubscriptionsByTopic", "sns:Publish", "sqs:SendMessage",
-	"ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter",
+	"logs:CreateLogStream", "logs:PutLogEvents", "sns:ListSubscriptionsByTopic", "sns:Publish", "sqs:SendMessage",
+	"ssm:GetParameter", "ssm:PutParameter",
 }
 
 // iamProblems returns every statement resource that is not scoped to workload
 // w, and the set of actions granted.
 func iamProblems(tp parsedTemplate, w string) (problems []string, actions []string) {
 	seen := map[string]bool{}
-	workloadParams := []string{"${" + pRole + "}", "${" + pPrimaryOP + "}", "${" + pSecondaryOP + "}"}
+	workloadParams := []string{"${" + pRole + "}", "${" + pPrimaryOP + "}"}
 	for id, r := range tp.Resources {
 		var docs []any
 		switch r.Type {
@@ -721,8 +721,8 @@ func TestIAMLaunchGrants(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}}, trust["Statement"])
 	assert.Equal(t, map[string]any{"Fn::Sub": "oha-" + w + "-${AWS::Region}-failover"}, tp.Resources["FunctionRole"].Properties["RoleName"])
 
-	assert.Equal(t, cHasPrimaryOP, tp.Resources["PrimaryOutpostPolicy"].Condition)
-	assert.Equal(t, cHasSecondaryOP, tp.Resources["SecondaryOutpostPolicy"].Condition)
+	// The function reads Outpost connectivity through CloudWatch only.
+	assert.NotContains(t, tp.Resources, "PrimaryOutpostPolicy")
 }
 
 // The reference stacks' other traps, as plain text checks.
