@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -97,6 +98,14 @@ func lockToken(workload, alarm string, at time.Time) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// clientToken is the RunInstances ClientToken for a lock token (36 ASCII
-// characters; EC2 allows 64).
-func clientToken(token string) string { return "oha-" + token }
+// clientToken is the RunInstances ClientToken for a lock token and its
+// generation (at most 36+1+20 ASCII characters; EC2 allows 64). Generation 0
+// is the failover's first; a new one starts only after a recovery instance
+// was confirmed stopped or terminated before it ran, so that EC2's
+// idempotency does not hand back the dead instance.
+func clientToken(token string, gen int) string {
+	if gen <= 0 {
+		return "oha-" + token
+	}
+	return "oha-" + token + "-" + strconv.Itoa(gen)
+}

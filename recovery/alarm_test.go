@@ -6,6 +6,7 @@ package recovery
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -63,10 +64,15 @@ func TestLockToken(t *testing.T) {
 	assert.NotEqual(t, a, lockToken("web01", "oha-web01-status", at.Add(time.Millisecond)), "a new state change is a new failover")
 	assert.NotEqual(t, a, lockToken("web02", "oha-web01-status", at))
 	assert.NotEqual(t, a, lockToken("web01", "oha-web01-connected", at))
-	ct := clientToken(a)
-	assert.LessOrEqual(t, len(ct), 64)
-	for _, c := range ct {
-		assert.True(t, c > 0x20 && c < 0x7f, "ClientToken must be ASCII: %q", ct)
+	assert.Equal(t, "oha-"+a, clientToken(a, 0), "the first generation keeps the original ClientToken")
+	assert.NotEqual(t, clientToken(a, 1), clientToken(a, 2))
+	assert.NotEqual(t, clientToken(a, 0), clientToken(a, 1))
+	for _, gen := range []int{0, 1, math.MaxInt} {
+		ct := clientToken(a, gen)
+		assert.LessOrEqual(t, len(ct), 64)
+		for _, c := range ct {
+			assert.True(t, c > 0x20 && c < 0x7f, "ClientToken must be ASCII: %q", ct)
+		}
 	}
 }
 

@@ -113,6 +113,10 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	primary := e.drillAlarms(ctx, add)
 	rep.PrimaryInstance = primary
 	healthy := false
+	// ignoredDryRun: the endpoint really stopped the primary in answer to a
+	// DryRun request; the drill sends nothing more that could change
+	// anything (no RunInstances probe).
+	ignoredDryRun := false
 	if primary != "" {
 		p, err := e.describeInstance(ctx, primary)
 		switch {
@@ -134,6 +138,7 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 				_, err := e.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{primary}, Force: aws.Bool(true), DryRun: aws.Bool(true)})
 				ok, detail := dryRunResult(err)
 				add("fence permission", ok, "StopInstances %s: %s", primary, detail)
+				ignoredDryRun = err == nil
 			}
 		}
 	}
@@ -144,10 +149,14 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	}
 	e.drillTemplate(ctx, add)
 	e.drillSubscription(ctx, add)
-	if e.cfg.Policy != PolicyNotify {
+	switch {
+	case ignoredDryRun:
+		add("launch permission", false, "not probed: StopInstances with DryRun really ran against %s, so the drill sends no RunInstances; check the primary and the EC2 endpoint", primary)
+	case e.cfg.Policy != PolicyNotify:
 		// Under notify the function has no stop or launch permission at all:
 		// the operator's own `failover` does both.
-		_, err = e.ec2.RunInstances(ctx, e.runInput("drill-"+e.newID(), true))
+		tok := "drill-" + e.newID()
+		_, err = e.ec2.RunInstances(ctx, e.runInput(tok, clientToken(tok, 0), true))
 		ok, detail := dryRunResult(err)
 		add("launch permission", ok, "RunInstances from %s ($Default): %s", e.cfg.RecoveryTemplate, detail)
 	}
@@ -167,6 +176,9 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	}
 
 	rep.Decision = e.drillDecision(primary, healthy, blockers)
+	if ignoredDryRun {
+		rep.Decision = fmt.Sprintf("Drill stopped before the launch probe: the EC2 endpoint ignored DryRun and really ran StopInstances on the primary %s. Check it now (start it again if it should run) and the endpoint the function uses.", primary)
+	}
 	return rep, nil
 }
 

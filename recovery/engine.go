@@ -28,6 +28,12 @@ var (
 	// ErrNotAlarm means a message is not a CloudWatch alarm notification (for
 	// example one of the engine's own notifications coming back on the topic).
 	ErrNotAlarm = errors.New("not a CloudWatch alarm notification")
+	// ErrRecordPending means a failover launched and its record (timeline and
+	// notification) is not complete yet: its run still holds the lock, or
+	// another delivery claimed the record. It is returned, not swallowed, so
+	// Lambda retries the event and a retry finishes the record if that run
+	// died.
+	ErrRecordPending = errors.New("failover launched; its record is not complete yet")
 	// ErrNoTimeline means the workload has no failover timeline yet.
 	ErrNoTimeline = errors.New("no failover timeline")
 	// ErrNoLock means the workload's failover lock is not taken.
@@ -84,11 +90,13 @@ type Config struct {
 	// min); LockPoll is how often a waiting delivery re-reads it (default 2 s).
 	LockLease time.Duration
 	LockPoll  time.Duration
-	// DeadlineMargin is the time every wait leaves free before the context's
-	// deadline (the function's 900 s timeout) to record the timeline and
-	// notify (default 30 s). The fence and the lock wait leave twice as much,
-	// so that the launch fits too. Without a deadline the waits above apply
-	// as they are.
+	// DeadlineMargin is the time reserved before the context's deadline (the
+	// function's 900 s timeout) to mark the lock, record the timeline and
+	// notify (default 30 s): every AWS action runs under a context that ends
+	// DeadlineMargin early, and each record call gets a third of it. Waits
+	// leave DeadlineMargin free before that earlier end too; the fence and
+	// the lock wait leave twice as much, so that the launch fits. Without a
+	// deadline the waits above apply as they are.
 	DeadlineMargin time.Duration
 }
 

@@ -166,8 +166,9 @@ const (
 
 // primaryHealth reads the primary's status checks now, which is fresher than
 // the alarm (the alarm lags by its evaluation periods). A primary that just
-// rebooted is running with its instance check initializing (or without enough
-// data yet): it is neither healthy nor failed.
+// rebooted is running with its instance check initializing: it is neither
+// healthy nor failed. insufficient-data is not taken for a restart: a hung
+// instance, or one on a server cut off from its Outpost, reports it too.
 func (e *Engine) primaryHealth(ctx context.Context, p instance) (health, string, error) {
 	if p.state != string(ec2types.InstanceStateNameRunning) {
 		return healthFailing, "primary is " + p.state, nil
@@ -189,7 +190,9 @@ func (e *Engine) primaryHealth(ctx context.Context, p instance) (health, string,
 			return healthFailing, why, nil
 		case inst == ec2types.SummaryStatusOk:
 			return healthOK, why, nil
-		case inst == ec2types.SummaryStatusInitializing || inst == ec2types.SummaryStatusInsufficientData:
+		case inst == ec2types.SummaryStatusInitializing:
+			// Only initializing means a restart. insufficient-data is what a
+			// hung or cut-off instance shows too: it counts as failing.
 			return healthInitializing, why, nil
 		}
 		return healthFailing, why, nil
@@ -232,10 +235,17 @@ func (e *Engine) fence(ctx context.Context, p instance) (Fence, error) {
 		f.Detail = fmt.Sprintf("primary %s not found by EC2 (the status alarm may watch a stale or mistyped instance ID); not confirmed down", p.id)
 		return f, nil
 	}
+	notAccepted := ""
 	if p.state != string(ec2types.InstanceStateNameShuttingDown) {
 		f.StopRequested = true
 		_, err := e.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{p.id}, Force: aws.Bool(true)})
-		if err != nil && awsx.Code(err) != "IncorrectInstanceState" {
+		if awsx.Code(err) == "IncorrectInstanceState" {
+			// The instance changed state since it was read (it is stopping,
+			// shutting down, or gone): EC2 did not take the stop, so the
+			// result below is not the stop's.
+			notAccepted = "; EC2 did not accept the force-stop (IncorrectInstanceState: the instance changed state)"
+			f.StopError = "force-stop not accepted: " + err.Error()
+		} else if err != nil {
 			f.stopErr = fmt.Errorf("force-stop %s: %w", p.id, err)
 			f.StopError = f.stopErr.Error()
 			f.Detail = fmt.Sprintf("force-stop of %s refused; not confirmed down", p.id)
@@ -254,11 +264,15 @@ func (e *Engine) fence(ctx context.Context, p instance) (Fence, error) {
 		f.State = cur.state
 		if cur.down() {
 			f.Confirmed = true
-			f.Detail = fmt.Sprintf("primary %s %s after force-stop (%s)", p.id, cur.state, e.now().Sub(start).Round(time.Millisecond))
+			after := "after force-stop "
+			if notAccepted != "" {
+				after = ""
+			}
+			f.Detail = fmt.Sprintf("primary %s %s %s(%s)%s", p.id, cur.state, after, e.now().Sub(start).Round(time.Millisecond), notAccepted)
 			return f, nil
 		}
 		if poll >= maxPolls || !e.now().Before(deadline) {
-			f.Detail = fmt.Sprintf("primary %s still %s %s after force-stop; not confirmed down", p.id, cur.state, budget.Round(time.Millisecond))
+			f.Detail = fmt.Sprintf("primary %s still %s %s after force-stop; not confirmed down%s", p.id, cur.state, budget.Round(time.Millisecond), notAccepted)
 			if budget < e.cfg.FenceTimeout {
 				f.Detail += fmt.Sprintf(" (wait cut from %s to finish before the invocation's deadline)", e.cfg.FenceTimeout)
 			}

@@ -21,29 +21,68 @@ type run struct {
 	token   string
 	manual  bool
 	approve bool // manual failover approved: launch even if the fence is unconfirmed
-	by      string
-	drill   bool
-	primary instance
-	tl      Timeline
-	res     Result
+	// primaryDown: the launch rests on a confirmed fence, so the primary must
+	// still be down in the listing right before RunInstances.
+	primaryDown bool
+	by          string
+	drill       bool
+	primary     instance
+	tl          Timeline
+	res         Result
 	// recorded: finish wrote the timeline and published the notification.
 	recorded bool
+	// rec is the invocation's own context: records and notifications use it,
+	// while actions run under a context that ends DeadlineMargin earlier.
+	rec context.Context
+	// notes are events found before the timeline was started.
+	notes []Event
+}
+
+// actionContext cuts ctx's deadline by DeadlineMargin for the run's actions,
+// so that one hanging AWS call cannot eat the time reserved to record the
+// outcome, mark the lock and notify (those use r.rec, the context as given).
+func (e *Engine) actionContext(ctx context.Context, r *run) (context.Context, context.CancelFunc) {
+	r.rec = ctx
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// recordContext is the context for one record or notification call: the
+// invocation's context (which keeps the reserved margin even when the
+// actions' context is over), each call bounded to a third of the margin so
+// that one hanging call leaves time for the others.
+func (e *Engine) recordContext(ctx context.Context, r *run) (context.Context, context.CancelFunc) {
+	base := r.rec
+	if base == nil {
+		base = ctx
+	}
+	return context.WithTimeout(base, e.cfg.DeadlineMargin/3)
 }
 
 // HandleAlarm evaluates one alarm notification (DESIGN.md "Detection and
 // failover"):
+//  0. a failover that launched holds the lock until failback: this run ends
+//     (duplicate / already failed over), or finishes that failover's record
+//     if its run died; a run that died after RunInstances but before the lock
+//     said launched is found by the instance tagged with the lock's token
+//     (pending or running) and recorded the same way, before any check below
+//     could end this run saying nothing was launched;
 //  1. only a transition to ALARM of this workload's status or connected alarm
 //     counts; the alarm and the primary are re-read now, and a flap (alarm no
 //     longer in ALARM) or a recovered primary (running, status checks ok) ends
 //     the run with nothing changed;
 //  2. an active maintenance marker skips the failover and says so; a primary
-//     that just restarted (running, status checks initializing) is left alone
-//     and ErrAwaitingConfirmation makes Lambda's retries re-check;
-//  3. the primary is fenced (force-stop, wait for stopped/terminated; an
+//     that just restarted (running, instance status initializing; not
+//     insufficient-data, which a hung primary shows too) is left alone and
+//     ErrAwaitingConfirmation makes Lambda's retries re-check; a drill marker
+//     that does not parse is recorded and treated as off;
+//  3. any other live instance of the workload (by its tag) that no failover
+//     lock accounts for stops everything, before the fence: an approval
+//     request naming it and an *OtherInstancesError;
+//  4. the primary is fenced (force-stop, wait for stopped/terminated; an
 //     instance EC2 does not know is not confirmed down);
-//  4. any other live instance of the workload (by its tag) that no failover
-//     lock accounts for stops everything: an approval request naming it and
-//     an *OtherInstancesError;
 //  5. the policy decides: notify never stops or launches; confirmed launches
 //     only on a confirmed fence, else requests approval and returns
 //     ErrAwaitingConfirmation; automatic also launches when the primary Outpost
@@ -51,12 +90,20 @@ type run struct {
 //     EC2 does not know);
 //  6. the SSM lock makes exactly one delivery launch, from the recovery launch
 //     template with a ClientToken derived from the lock, after listing the
-//     workload's instances once more;
-//  7. the timeline is recorded and the operator notified.
+//     workload's instances once more (and, when the launch rests on a
+//     confirmed fence, requiring the primary still stopped, terminated or
+//     gone there);
+//  7. the timeline is recorded and the operator notified. A run that fenced
+//     and then stood down for another failover notes its stop in that
+//     failover's timeline.
 //
-// Every wait is cut to ctx's deadline, leaving DeadlineMargin for the records.
-// Errors are returned with the step that failed; a returned error makes Lambda
-// retry the event, which the lock makes safe.
+// Actions run under ctx's deadline minus DeadlineMargin, so one hanging call
+// cannot eat the time reserved for the records: the lock's failed or
+// launched state, the timeline and the notification are written under ctx
+// itself. Every wait is cut further to leave DeadlineMargin free. Errors are
+// returned with the step that failed; a returned error makes Lambda retry the
+// event, which the lock makes safe (ErrRecordPending: a launched failover's
+// record is not complete yet).
 func (e *Engine) HandleAlarm(ctx context.Context, ev AlarmEvent) (Result, error) {
 	r := &run{ev: ev, res: Result{Workload: e.cfg.Workload}}
 	if ev.NewState != StateAlarm {
@@ -67,6 +114,8 @@ func (e *Engine) HandleAlarm(ctx context.Context, ev AlarmEvent) (Result, error)
 	}
 	r.token = lockToken(e.cfg.Workload, ev.AlarmName, ev.StateChangeTime)
 	r.res.Token = r.token
+	ctx, cancel := e.actionContext(ctx, r)
+	defer cancel()
 	// From here on a failure is a failed failover attempt: recorded, notified
 	// and returned.
 	res, err := e.evaluate(ctx, r)
@@ -85,7 +134,11 @@ func (e *Engine) evaluate(ctx context.Context, r *run) (Result, error) {
 	}
 	drill, drillOn, err := e.activeMarker(ctx, naming.DrillParam(e.cfg.Workload))
 	if err != nil {
-		return r.res, err
+		// A drill marker only relaxes the flap check for a drill; one that
+		// does not parse must not block a real failover.
+		e.log.Warn("drill marker ignored", "error", err)
+		r.notes = append(r.notes, Event{At: e.now().UTC(), Step: "drill", Detail: clip("drill marker ignored (treated as off): "+err.Error(), 300)})
+		drill, drillOn = Marker{}, false
 	}
 	maint, maintOn, err := e.activeMarker(ctx, naming.MaintenanceParam(e.cfg.Workload))
 	if err != nil {
@@ -153,6 +206,8 @@ func (e *Engine) Failover(ctx context.Context, req ManualRequest) (Result, error
 		res: Result{Workload: e.cfg.Workload},
 	}
 	r.res.Token = r.token
+	ctx, cancel := e.actionContext(ctx, r)
+	defer cancel()
 	if done, err := e.launchedLock(ctx, r); done || err != nil {
 		return r.res, err
 	}
@@ -183,10 +238,52 @@ func (e *Engine) launchedLock(ctx context.Context, r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if l.State != LockLaunched {
+	switch {
+	case l.State == LockLaunched:
+		_, err = e.onLaunchedLock(ctx, r, l, ver)
+		return true, err
+	case l.State == LockFailed, l.State == LockLaunching && !e.now().Before(l.LeaseUntil):
+		return e.orphanedLaunch(ctx, r, l, ver)
+	}
+	return false, nil
+}
+
+// orphanedLaunch finishes the record of a failover whose run died between
+// RunInstances and marking the lock launched (the lock still says launching,
+// lease over, or failed) when an instance tagged with the lock's token is
+// pending or running: before any flap, recovered, maintenance or restart
+// check could end this run saying nothing was launched. It claims the lock
+// as launched (compare-and-swap), waits for the instance, records and
+// notifies once. done is false when there is no such instance.
+func (e *Engine) orphanedLaunch(ctx context.Context, r *run, l Lock, ver int64) (done bool, err error) {
+	list, err := e.workloadInstances(ctx)
+	if err != nil {
+		return false, err
+	}
+	var found *instance
+	for _, in := range list {
+		if in.lock == l.Token && in.lock != "" && adoptable(in.state) {
+			found = &in
+			break
+		}
+	}
+	if found == nil {
 		return false, nil
 	}
-	_, err = e.onLaunchedLock(ctx, r, l, ver)
+	next := l
+	next.State, next.Instance, next.Error, next.Owner = LockLaunched, found.id, "", e.newID()
+	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
+	won, err := e.claim(ctx, &next, l, ver)
+	if err != nil || !won {
+		r.res.Outcome, r.res.Reason = OutcomeDuplicate, "another delivery is recording the launch of "+found.id
+		if err == nil {
+			err = fmt.Errorf("%w: another delivery claimed failover %s (instance %s)", ErrRecordPending, l.Token, found.id)
+		}
+		return true, fmt.Errorf("claim the record of failover %s: %w", l.Token, err)
+	}
+	how := fmt.Sprintf("%s (%s) launched for this failover (attempt %d) while the lock still said %s; the run that launched it ended before recording it, so a later delivery records it now",
+		found.id, found.state, l.Attempt, l.State)
+	_, err = e.recordOrphan(ctx, r, next, how)
 	return true, err
 }
 
@@ -198,18 +295,42 @@ func (e *Engine) launchedLock(ctx context.Context, r *run) (bool, error) {
 // find that lease over and the timeline without the launch's notification
 // claims the lock (compare-and-swap) and finishes the record, once.
 func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) (Result, error) {
-	if e.now().Before(l.LeaseUntil) {
-		e.lockedResult(r, l) // the launching run is still finishing
-		return r.res, nil
-	}
-	tl, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
-	if err != nil && !errors.Is(err, ErrNoTimeline) {
-		e.lockedResult(r, l) // an outcome, so the stored timeline is not overwritten with a failure
-		return r.res, fmt.Errorf("read the timeline of failover %s: %w", l.Token, err)
-	}
-	if err == nil && recorded(tl, l) {
-		e.lockedResult(r, l)
-		return r.res, nil
+	// While the launching run's lease lasts, wait (bounded) for its record.
+	// A complete record ends this run as a duplicate; an incomplete one at
+	// the end of the wait is a retryable error, never a quiet nil: if the
+	// launching run died, Lambda's retry must come back to finish it.
+	maxPolls := int(e.cfg.LockLease/e.cfg.LockPoll) + 5
+	waitUntil := e.now().Add(e.waitBudget(ctx, e.cfg.LockLease, e.cfg.DeadlineMargin))
+	for poll := 0; ; poll++ {
+		tl, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
+		if err != nil && !errors.Is(err, ErrNoTimeline) {
+			e.lockedResult(r, l) // an outcome, so the stored timeline is not overwritten with a failure
+			return r.res, fmt.Errorf("read the timeline of failover %s: %w", l.Token, err)
+		}
+		if err == nil && recorded(tl, l) {
+			e.lockedResult(r, l)
+			return r.res, nil
+		}
+		if !e.now().Before(l.LeaseUntil) {
+			break
+		}
+		if poll >= maxPolls || !e.now().Before(waitUntil) {
+			e.lockedResult(r, l)
+			return r.res, fmt.Errorf("%w: failover %s launched %s and its run holds the lock until %s",
+				ErrRecordPending, l.Token, l.Instance, l.LeaseUntil.Format(time.RFC3339))
+		}
+		if err := sleep(ctx, e.cfg.LockPoll); err != nil {
+			e.lockedResult(r, l)
+			return r.res, fmt.Errorf("wait for the record of failover %s: %w", l.Token, err)
+		}
+		cur, cver, err := readLock(ctx, e.ssm, naming.LockParam(e.cfg.Workload))
+		if err != nil || cur.State != LockLaunched || cur.Token != l.Token {
+			// Failback removed it, or the launch was found dead: let a retry
+			// look again.
+			e.lockedResult(r, l)
+			return r.res, fmt.Errorf("%w: the lock of failover %s changed while waiting for its record (%v)", ErrRecordPending, l.Token, err)
+		}
+		l, ver = cur, cver
 	}
 	next := l
 	next.Owner = e.newID()
@@ -217,15 +338,26 @@ func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) 
 	won, err := e.claim(ctx, &next, l, ver)
 	if err != nil || !won {
 		e.lockedResult(r, l)
-		if err != nil {
-			err = fmt.Errorf("claim the record of failover %s: %w", l.Token, err)
+		if err == nil {
+			err = fmt.Errorf("%w: another delivery claimed it", ErrRecordPending)
 		}
-		return r.res, err
+		return r.res, fmt.Errorf("claim the record of failover %s: %w", l.Token, err)
 	}
+	how := fmt.Sprintf("%s launched for this failover (attempt %d); the run that launched it ended before recording it, so a later delivery records it now",
+		l.Instance, l.Attempt)
+	return e.recordOrphan(ctx, r, next, how)
+}
 
-	// Continue the failover's own timeline when it has one (it was written
-	// just before RunInstances), else rebuild its start from the lock.
-	if tl.Token == l.Token && tl.Workload != "" {
+// recordOrphan finishes the record of launched lock l (claimed by this run)
+// whose launching run died: it continues the failover's own timeline when it
+// has one (it was written just before RunInstances), else rebuilds its start
+// from the lock, then waits for the instance, records and notifies.
+func (e *Engine) recordOrphan(ctx context.Context, r *run, l Lock, how string) (Result, error) {
+	tl, err := ReadTimeline(ctx, e.ssm, e.cfg.Workload)
+	if err != nil && !errors.Is(err, ErrNoTimeline) {
+		e.log.Warn("could not read the timeline of the failover; rebuilding it from the lock", "token", l.Token, "error", err)
+	}
+	if err == nil && tl.Token == l.Token && tl.Workload != "" {
 		r.tl = tl
 		r.tl.Error, r.tl.NotifiedAt = "", time.Time{}
 	} else {
@@ -240,9 +372,7 @@ func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) 
 	r.res.Token, r.res.PrimaryInstance = l.Token, l.Primary
 	r.res.Outcome, r.tl.Outcome = OutcomeLaunched, OutcomeLaunched
 	r.res.Reason = fmt.Sprintf("recorded the launch of %s, which the run that launched it did not finish recording", l.Instance)
-	how := fmt.Sprintf("%s launched for this failover (attempt %d); the run that launched it ended before recording it, so a later delivery records it now",
-		l.Instance, l.Attempt)
-	return e.completeLaunch(ctx, r, next, how, nil)
+	return e.completeLaunch(ctx, r, l, how, nil)
 }
 
 func (e *Engine) lockedResult(r *run, l Lock) {
@@ -361,6 +491,19 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 			},
 		}, nil)
 	}
+	// Never two writers: the alarm names one instance, but a stale or
+	// mistyped PrimaryInstanceId, or an instance an operator launched, may be
+	// the workload's real writer. No approval overrides this. Checked before
+	// the fence, so the primary is not stopped for a failover that cannot
+	// launch.
+	others, err := e.othersBeforeLock(ctx, r)
+	if err != nil {
+		return e.failed(ctx, r, err)
+	}
+	if len(others) > 0 {
+		return e.awaitOthers(ctx, r, othersError(others), nil)
+	}
+
 	f, err := e.fence(ctx, r.primary)
 	r.res.Fence = &f
 	r.tl.FencedAt, r.tl.FenceResult = e.now().UTC(), f.Detail
@@ -372,22 +515,12 @@ func (e *Engine) act(ctx context.Context, r *run) (Result, error) {
 	if err != nil {
 		return e.failed(ctx, r, err)
 	}
-	// Never two writers: the alarm names one instance, but a stale or
-	// mistyped PrimaryInstanceId, or an instance an operator launched, may be
-	// the workload's real writer. No approval overrides this.
-	others, err := e.othersBeforeLock(ctx, r)
-	if err != nil {
-		return e.failed(ctx, r, err)
-	}
-	if len(others) > 0 {
-		return e.awaitOthers(ctx, r, othersError(others), nil)
-	}
-
 	launchWhy := ""
 	var healthErr error
 	switch {
 	case f.Confirmed:
 		launchWhy = "primary confirmed down"
+		r.primaryDown = true // re-checked right before RunInstances
 	case r.manual && r.approve:
 		launchWhy = "approved by " + r.by + " with the primary not confirmed down"
 		if f.State == stateAbsent {
@@ -478,7 +611,7 @@ func (e *Engine) awaitOthers(ctx context.Context, r *run, oe *OtherInstancesErro
 	details := []string{
 		fmt.Sprintf("%s, but EC2 shows other live instances of workload %s: %s.", what, e.cfg.Workload, strings.Join(oe.Details, ", ")),
 		"Any of them may be writing to the SAN volumes, so nothing was launched: a recovery instance could be a second writer.",
-		fmt.Sprintf("Primary %s: %s.", r.primary.id, orUnknown(r.tl.FenceResult)),
+		fmt.Sprintf("Primary %s: %s.", r.primary.id, fenceOrNotStopped(r.tl.FenceResult)),
 		"If one of them is the real primary, point the recovery stack's PrimaryInstanceId at it. Otherwise stop or terminate them.",
 		"Only then, with the failed primary confirmed powered off or cut off from the array, approve with:",
 	}
@@ -523,7 +656,11 @@ func (e *Engine) lockAndLaunch(ctx context.Context, r *run) (Result, error) {
 	if !owned {
 		// Another delivery launched; it records the timeline and notifies
 		// (or, if it died, this run does it for it).
-		return e.onLaunchedLock(ctx, r, l, ver)
+		res, err := e.onLaunchedLock(ctx, r, l, ver)
+		if res.Outcome != OutcomeLaunched {
+			e.recordStandDownFence(ctx, r, l)
+		}
+		return res, err
 	}
 	r.res.Token, r.tl.Token = l.Token, l.Token
 	r.tl.LaunchAt = e.now().UTC()
@@ -533,22 +670,33 @@ func (e *Engine) lockAndLaunch(ctx context.Context, r *run) (Result, error) {
 	if err := e.writeTimeline(ctx, &r.tl); err != nil {
 		e.log.Warn("could not record the launch before RunInstances; continuing", "error", err)
 	}
-	id, adopted, err := e.launch(ctx, l.Token, r.primary.id)
+	id, adopted, err := e.launch(ctx, l, r.primary.id, r.primaryDown)
 	if oe := (*OtherInstancesError)(nil); errors.As(err, &oe) {
 		l.State, l.Error = LockFailed, clip(err.Error(), 500)
-		_, lerr := e.putLock(ctx, l, true)
+		_, lerr := e.putRecord(ctx, r, l)
 		return e.awaitOthers(ctx, r, oe, lerr)
+	}
+	if errors.Is(err, errPrimaryLive) {
+		// The confirmed fence is stale: the primary runs again (restarted by
+		// someone, or EC2 changed its mind). Never launch beside it.
+		l.State, l.Error = LockFailed, clip(err.Error(), 500)
+		_, lerr := e.putRecord(ctx, r, l)
+		f := *r.res.Fence
+		f.Confirmed, f.Detail = false, fmt.Sprintf("%s earlier, but %s right before RunInstances", f.Detail, err)
+		r.res.Fence, r.tl.FenceResult = &f, f.Detail
+		r.tl.add(e.now(), "fence", f.Detail)
+		return e.awaitApproval(ctx, r, f, lerr)
 	}
 	if err != nil {
 		l.State, l.Error = LockFailed, clip(err.Error(), 500)
-		_, lerr := e.putLock(ctx, l, true)
+		_, lerr := e.putRecord(ctx, r, l)
 		return e.failed(ctx, r, errors.Join(err, lerr))
 	}
 	l.State, l.Instance = LockLaunched, id
 	// The lease now covers this run's wait for running and its records; a
 	// delivery that finds it over without the record finishes it.
 	l.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
-	_, lockErr := e.putLock(ctx, l, true)
+	_, lockErr := e.putRecord(ctx, r, l)
 	how := fmt.Sprintf("RunInstances from %s ($Default) -> %s (attempt %d)", e.cfg.RecoveryTemplate, id, l.Attempt)
 	if adopted {
 		how = fmt.Sprintf("found %s already launched for this failover (tag %s)", id, TagLock)
@@ -570,7 +718,19 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 	budget := e.waitBudget(ctx, e.cfg.LaunchTimeout, 0)
 	state, err := e.waitRunning(ctx, id, budget)
 	var res Result
+	released := false
 	if err != nil {
+		if errors.Is(err, errRecoveryDied) && lockErr == nil {
+			// EC2 confirms the recovery instance stopped or terminated
+			// before it ran: it cannot write, and it must not hold the
+			// workload. The lock goes back to failed, so a retry or an
+			// approved manual failover launches again, with a fresh
+			// ClientToken (EC2 would otherwise return this dead instance).
+			l.State, l.Error, l.TokenGen = LockFailed, clip(err.Error(), 500), l.TokenGen+1
+			_, lerr := e.putRecord(ctx, r, l)
+			lockErr, released = lerr, lerr == nil
+			r.tl.Degraded = false
+		}
 		res, err = e.failed(ctx, r, errors.Join(err, lockErr))
 	} else {
 		if state == "running" {
@@ -592,13 +752,20 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 			Details: details,
 		}, lockErr)
 	}
-	if lockErr == nil && !r.recorded {
+	if lockErr == nil && !r.recorded && !released {
 		l.LeaseUntil = e.now().UTC()
-		if _, lerr := e.putLock(ctx, l, true); lerr != nil {
+		if _, lerr := e.putRecord(ctx, r, l); lerr != nil {
 			e.log.Warn("could not end the lease on the launched lock", "token", l.Token, "error", lerr)
 		}
 	}
 	return res, err
+}
+
+func fenceOrNotStopped(s string) string {
+	if s == "" {
+		return "not stopped (other live instances are checked before the fence)"
+	}
+	return s
 }
 
 func orUnknown(s string) string {
@@ -611,7 +778,9 @@ func orUnknown(s string) string {
 // failed records and reports a failure, and returns it.
 func (e *Engine) failed(ctx context.Context, r *run, cause error) (Result, error) {
 	if r.tl.Workload == "" {
-		if err := e.startTimeline(ctx, r); err != nil {
+		rctx, cancel := e.recordContext(ctx, r)
+		defer cancel()
+		if err := e.startTimeline(rctx, r); err != nil {
 			cause = errors.Join(cause, err)
 		}
 		r.tl.PrimaryInstance = r.primary.id
@@ -650,13 +819,17 @@ func (e *Engine) finish(ctx context.Context, r *run, n Notification, runErr erro
 	if r.tl.Drill {
 		n.Summary = "[drill] " + n.Summary
 	}
-	nErr := e.notify(ctx, n)
+	nctx, ncancel := e.recordContext(ctx, r)
+	nErr := e.notify(nctx, n)
+	ncancel()
 	if nErr == nil {
 		r.tl.NotifiedAt = e.now().UTC()
 	} else {
 		r.tl.add(e.now(), "notify", nErr.Error())
 	}
-	tlErr := e.writeTimeline(ctx, &r.tl)
+	tctx, tcancel := e.recordContext(ctx, r)
+	tlErr := e.writeTimeline(tctx, &r.tl)
+	tcancel()
 	r.recorded = nErr == nil && tlErr == nil
 	err := errors.Join(runErr, tlErr, nErr)
 	lvl := slog.LevelInfo
@@ -666,4 +839,42 @@ func (e *Engine) finish(ctx context.Context, r *run, n Notification, runErr erro
 	e.log.Log(ctx, lvl, "failover evaluation finished", "workload", e.cfg.Workload, "outcome", r.res.Outcome,
 		"token", r.res.Token, "primary", r.primary.id, "recovery", r.res.RecoveryInstance, "error", err)
 	return r.res, err
+}
+
+// putRecord writes the lock with a record context (see recordContext): a
+// failed or launched state must land even when the actions' time is over.
+func (e *Engine) putRecord(ctx context.Context, r *run, l Lock) (bool, error) {
+	rctx, cancel := e.recordContext(ctx, r)
+	defer cancel()
+	return e.putLock(rctx, l, true)
+}
+
+// recordStandDownFence notes in the timeline of the failover that holds the
+// lock that this run force-stopped the primary before it stood down: a stop
+// is a change, and it is never left unrecorded.
+func (e *Engine) recordStandDownFence(ctx context.Context, r *run, l Lock) {
+	f := r.res.Fence
+	if f == nil || !f.StopRequested {
+		return
+	}
+	rctx, cancel := e.recordContext(ctx, r)
+	defer cancel()
+	who := "a duplicate delivery of this alarm"
+	if l.Token != r.token {
+		who = fmt.Sprintf("a later alarm (%s at %s)", r.ev.AlarmName, r.ev.StateChangeTime.UTC().Format(time.RFC3339))
+	}
+	if r.manual {
+		who = "a manual failover by " + r.by
+	}
+	detail := fmt.Sprintf("%s force-stopped the primary %s, then stood down (failover %s holds the lock): %s", who, r.primary.id, l.Token, f.Detail)
+	r.res.Reason += "; " + detail
+	tl, err := ReadTimeline(rctx, e.ssm, e.cfg.Workload)
+	if err != nil || tl.Token != l.Token {
+		e.log.Warn("could not record the fence of a run that stood down", "token", l.Token, "fence", f.Detail, "error", err)
+		return
+	}
+	tl.add(e.now(), "fence", detail)
+	if err := e.writeTimeline(rctx, &tl); err != nil {
+		e.log.Warn("could not record the fence of a run that stood down", "token", l.Token, "fence", f.Detail, "error", err)
+	}
 }

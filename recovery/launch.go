@@ -30,7 +30,7 @@ func (e *Engine) recoveryTags(token string) []ec2types.Tag {
 	}
 }
 
-func (e *Engine) runInput(token string, dryRun bool) *ec2.RunInstancesInput {
+func (e *Engine) runInput(token, client string, dryRun bool) *ec2.RunInstancesInput {
 	tags := e.recoveryTags(token)
 	return &ec2.RunInstancesInput{
 		LaunchTemplate: &ec2types.LaunchTemplateSpecification{
@@ -39,7 +39,7 @@ func (e *Engine) runInput(token string, dryRun bool) *ec2.RunInstancesInput {
 		},
 		MinCount:    aws.Int32(1),
 		MaxCount:    aws.Int32(1),
-		ClientToken: aws.String(clientToken(token)),
+		ClientToken: aws.String(client),
 		DryRun:      aws.Bool(dryRun),
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
@@ -48,26 +48,41 @@ func (e *Engine) runInput(token string, dryRun bool) *ec2.RunInstancesInput {
 	}
 }
 
+// errPrimaryLive is a primary that was confirmed down by the fence but is
+// live again (or still listed live) right before RunInstances: the fence's
+// result is older than the launch (the lock wait alone may take minutes).
+var errPrimaryLive = errors.New("primary is live again at launch time")
+
 // launch starts the recovery instance for a lock. Right before RunInstances
 // it lists the workload's instances once more: a live one other than the
 // primary that this failover did not launch stops the launch with an
-// *OtherInstancesError (never two writers); one tagged with the lock's token
-// (an earlier attempt that launched but could not record it; EC2 honours the
-// ClientToken too, emulators may not) is adopted instead of launching again.
-func (e *Engine) launch(ctx context.Context, token, primary string) (id string, adopted bool, err error) {
+// *OtherInstancesError (never two writers); when the launch rests on a
+// confirmed fence (primaryDown), the primary must still be stopped,
+// terminated or gone, else errPrimaryLive; one tagged with the lock's token
+// that is pending or running (an earlier attempt that launched but could not
+// record it; EC2 honours the ClientToken too, emulators may not) is adopted
+// instead of launching again. A stopped or terminated one is never adopted.
+func (e *Engine) launch(ctx context.Context, l Lock, primary string, primaryDown bool) (id string, adopted bool, err error) {
 	list, err := e.workloadInstances(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	if others := otherWriters(list, primary, token); len(others) > 0 {
+	if others := otherWriters(list, primary, l.Token); len(others) > 0 {
 		return "", false, othersError(others)
 	}
+	if primaryDown {
+		for _, in := range list {
+			if in.id == primary && !in.down() {
+				return "", false, fmt.Errorf("%w: %s is %s", errPrimaryLive, primary, in.state)
+			}
+		}
+	}
 	for _, in := range list {
-		if in.id != primary && in.lock == token && in.state != string(ec2types.InstanceStateNameShuttingDown) {
+		if in.id != primary && in.lock == l.Token && adoptable(in.state) {
 			return in.id, true, nil
 		}
 	}
-	out, err := e.ec2.RunInstances(ctx, e.runInput(token, false))
+	out, err := e.ec2.RunInstances(ctx, e.runInput(l.Token, clientToken(l.Token, l.TokenGen), false))
 	if err != nil {
 		return "", false, fmt.Errorf("run instance from %s: %w", e.cfg.RecoveryTemplate, err)
 	}
@@ -75,6 +90,12 @@ func (e *Engine) launch(ctx context.Context, token, primary string) (id string, 
 		return "", false, fmt.Errorf("run instance from %s: got %d instances, want 1", e.cfg.RecoveryTemplate, len(out.Instances))
 	}
 	return aws.ToString(out.Instances[0].InstanceId), false, nil
+}
+
+// adoptable reports whether an instance a failover launched may still become
+// its recovery instance: pending or running.
+func adoptable(state string) bool {
+	return state == string(ec2types.InstanceStateNamePending) || state == string(ec2types.InstanceStateNameRunning)
 }
 
 // waitRunning waits, within budget, for the recovery instance to run. It

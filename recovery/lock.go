@@ -35,14 +35,18 @@ const (
 // Overwrite=false, so exactly one delivery of an alarm creates it; the others
 // read it and stand down.
 type Lock struct {
-	Token      string    `json:"token"` // names the failover; ClientToken and instance tag derive from it
-	Alarm      string    `json:"alarm"`
-	AlarmTime  time.Time `json:"alarmTime"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
-	State      LockState `json:"state"`
-	Owner      string    `json:"owner"` // the run that holds the launch
-	Attempt    int       `json:"attempt"`
+	Token     string    `json:"token"` // names the failover; ClientToken and instance tag derive from it
+	Alarm     string    `json:"alarm"`
+	AlarmTime time.Time `json:"alarmTime"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	State     LockState `json:"state"`
+	Owner     string    `json:"owner"` // the run that holds the launch
+	Attempt   int       `json:"attempt"`
+	// TokenGen is the ClientToken generation (clientToken): raised when a
+	// recovery instance of this failover was confirmed stopped or terminated
+	// before it ran, so the next attempt launches a new one.
+	TokenGen   int       `json:"tokenGen,omitempty"`
 	LeaseUntil time.Time `json:"leaseUntil"`
 	Primary    string    `json:"primary,omitempty"`
 	Instance   string    `json:"instance,omitempty"`

@@ -395,9 +395,13 @@ func TestKilledAfterLaunchIsRecordedByTheRetry(t *testing.T) {
 	require.NoError(t, err, "the decision was recorded before RunInstances")
 	assert.Equal(t, recovery.OutcomeLaunching, tl.Outcome)
 
-	// A delivery while the dead run's lease lasts stands down.
-	res, err := e.HandleAlarm(context.Background(), ev)
-	require.NoError(t, err)
+	// A delivery while the dead run's lease lasts waits for the record
+	// within its own deadline, then returns a retryable error: Lambda must
+	// come back, not drop the event.
+	short, cancelShort := context.WithTimeout(context.Background(), 35*time.Second) // no time left to wait past DeadlineMargin (30 s)
+	defer cancelShort()
+	res, err := e.HandleAlarm(short, ev)
+	require.ErrorIs(t, err, recovery.ErrRecordPending)
 	assert.Equal(t, recovery.OutcomeDuplicate, res.Outcome)
 	assert.Empty(t, w.notifications(t))
 
@@ -525,13 +529,13 @@ type interleave struct {
 	w      *world
 	t      *testing.T
 	lock   string
-	winner []recovery.Lock
+	winner func() []recovery.Lock
 	done   atomic.Bool
 }
 
 func (d *interleave) PutParameter(ctx context.Context, in *ssm.PutParameterInput, o ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
 	if aws.ToString(in.Name) == d.lock && aws.ToBool(in.Overwrite) && !d.done.Swap(true) {
-		for _, l := range d.winner {
+		for _, l := range d.winner() {
 			b, err := json.Marshal(l)
 			require.NoError(d.t, err)
 			d.w.putParam(d.t, d.lock, string(b))
@@ -554,19 +558,27 @@ func TestLostTakeoverKeepsLaunchedLock(t *testing.T) {
 	b, err := json.Marshal(failed)
 	require.NoError(t, err)
 	w.putParam(t, naming.LockParam(w.workload), string(b))
-	launched := w.launchTagged(t, naming.RoleRecovery, token) // what the winner launched
-
-	lease := time.Now().Add(time.Hour).UTC()
-	take := failed
-	take.State, take.Owner, take.Attempt, take.Error, take.LeaseUntil = recovery.LockLaunching, "winner", 2, "", lease
-	done := take
-	done.State, done.Instance = recovery.LockLaunched, launched
-	dec := &interleave{w: w, t: t, lock: naming.LockParam(w.workload), winner: []recovery.Lock{take, done}}
+	// The winner launches during the race (an instance tagged with the
+	// token before it would be adopted by the check of orphaned launches).
+	var launched string
+	winner := func() []recovery.Lock {
+		launched = w.launchTagged(t, naming.RoleRecovery, token)
+		lease := time.Now().Add(time.Hour).UTC()
+		take := failed
+		take.State, take.Owner, take.Attempt, take.Error, take.LeaseUntil = recovery.LockLaunching, "winner", 2, "", lease
+		done := take
+		done.State, done.Instance = recovery.LockLaunched, launched
+		return []recovery.Lock{take, done}
+	}
+	dec := &interleave{w: w, t: t, lock: naming.LockParam(w.workload), winner: winner}
 	e := w.engine(t, options{ec2: failingPrimary(w), newID: func() string { return "loser" },
 		ssm: func(next recovery.SSM) recovery.SSM { dec.SSM = next; return dec }})
 
-	res, err := e.HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", time.Now()))
-	require.NoError(t, err)
+	// A deadline that leaves no time to wait for the winner's record.
+	ctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
+	defer cancel()
+	res, err := e.HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
+	require.ErrorIs(t, err, recovery.ErrRecordPending, "the winner has not recorded yet: Lambda retries")
 	require.True(t, dec.done.Load(), "the takeover write was interleaved")
 	assert.Equal(t, recovery.OutcomeAlreadyFailedOver, res.Outcome, "reason: %s", res.Reason)
 	assert.Equal(t, launched, res.RecoveryInstance)

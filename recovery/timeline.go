@@ -133,6 +133,7 @@ func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 	if err == nil && prev.Token == r.token {
 		r.tl = prev
 		r.tl.Error, r.tl.NotifiedAt = "", time.Time{}
+		r.addNotes()
 		return nil
 	}
 	if errors.Is(err, ErrNoTimeline) {
@@ -145,7 +146,14 @@ func (e *Engine) startTimeline(ctx context.Context, r *run) error {
 		detail += ": " + r.ev.Reason
 	}
 	r.tl.add(r.ev.StateChangeTime, "alarm", r.ev.AlarmName+" "+detail)
+	r.addNotes()
 	return err
+}
+
+// addNotes moves the events found before the timeline started into it.
+func (r *run) addNotes() {
+	r.tl.Events = append(r.tl.Events, r.notes...)
+	r.notes = nil
 }
 
 // recorded reports whether a timeline holds the complete record of a launched
