@@ -188,10 +188,8 @@ func validatePortals(ps []Portal, what string) error {
 			return fmt.Errorf("%s portal %v is incomplete: give IP:port", what, p)
 		case p.Addr.Zone() != "":
 			return fmt.Errorf("%s portal %v has an IPv6 zone: give a global address", what, p)
-		case p.Addr.Is4In6():
-			return fmt.Errorf("%s portal %v is an IPv4-mapped IPv6 address: write it as %v", what, p, p.Addr.Unmap())
-		case p.Addr.IsUnspecified() || p.Addr.IsMulticast():
-			return fmt.Errorf("%s portal %v is not a unicast address", what, p)
+		case addrProblem(p.Addr) != "":
+			return fmt.Errorf("%s portal %v %s", what, p, addrProblem(p.Addr))
 		case seen[p]:
 			return fmt.Errorf("%s portal %v is listed twice", what, p)
 		}

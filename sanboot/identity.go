@@ -40,23 +40,23 @@ func ValidateIQN(s string) error {
 		return fmt.Errorf("is %d bytes: an iSCSI name is at most %d bytes", len(s), MaxNameLen)
 	}
 	if s != strings.ToLower(s) {
-		return fmt.Errorf("%q has uppercase letters: write it in lowercase (iSCSI names are normalised to lowercase)", s)
+		return fmt.Errorf("%s has uppercase letters: write it in lowercase (iSCSI names are normalised to lowercase)", QuoteShort(s))
 	}
 	switch {
 	case strings.HasPrefix(s, "iqn."):
 		if !iqnRE.MatchString(s) {
-			return fmt.Errorf("%q is not iqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', ':'", s)
+			return fmt.Errorf("%s is not iqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', ':'", QuoteShort(s))
 		}
 	case strings.HasPrefix(s, "eui."):
 		if !euiRE.MatchString(s) {
-			return fmt.Errorf("%q is not eui. followed by 16 hex digits", s)
+			return fmt.Errorf("%s is not eui. followed by 16 hex digits", QuoteShort(s))
 		}
 	case strings.HasPrefix(s, "naa."):
 		if !naaRE.MatchString(s) {
-			return fmt.Errorf("%q is not naa. followed by 16 or 32 hex digits", s)
+			return fmt.Errorf("%s is not naa. followed by 16 or 32 hex digits", QuoteShort(s))
 		}
 	default:
-		return fmt.Errorf("%q must start with iqn., eui. or naa.", s)
+		return fmt.Errorf("%s must start with iqn., eui. or naa.", QuoteShort(s))
 	}
 	return nil
 }
@@ -71,16 +71,16 @@ func ValidateNQN(s string) error {
 		return fmt.Errorf("is %d bytes: an NQN is at most %d bytes", len(s), MaxNameLen)
 	}
 	if s != strings.ToLower(s) {
-		return fmt.Errorf("%q has uppercase letters: write it in lowercase", s)
+		return fmt.Errorf("%s has uppercase letters: write it in lowercase", QuoteShort(s))
 	}
 	if strings.HasPrefix(s, "nqn.2014-08.org.nvmexpress:uuid:") {
 		if !nqnUUIDRE.MatchString(s) {
-			return fmt.Errorf("%q is not nqn.2014-08.org.nvmexpress:uuid: followed by a lowercase UUID", s)
+			return fmt.Errorf("%s is not nqn.2014-08.org.nvmexpress:uuid: followed by a lowercase UUID", QuoteShort(s))
 		}
 		return nil
 	}
 	if !nqnRE.MatchString(s) {
-		return fmt.Errorf("%q is not nqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', '_', ':'", s)
+		return fmt.Errorf("%s is not nqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', '_', ':'", QuoteShort(s))
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func ValidateNQN(s string) error {
 // ValidateIQNAuthority checks the iqn.YYYY-MM.reversed.domain prefix used for generated IQNs.
 func ValidateIQNAuthority(s string) error {
 	if !iqnAuthorityRE.MatchString(s) {
-		return fmt.Errorf("%q is not iqn.YYYY-MM.reversed.domain (lowercase, no ':' part)", s)
+		return fmt.Errorf("%s is not iqn.YYYY-MM.reversed.domain (lowercase, no ':' part)", QuoteShort(s))
 	}
 	return nil
 }

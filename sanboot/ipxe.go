@@ -55,15 +55,27 @@ type StaticAddress struct {
 const FailureMarker = "OUTPOSTS-HA-SANBOOT-FAILED"
 
 var (
-	secretARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	secretARNRE = regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
 	// efiPathRE allows a backslash-separated path of plain file-name characters.
 	efiPathRE = regexp.MustCompile(`^\\[A-Za-z0-9_.-]+(\\[A-Za-z0-9_.-]+)*$`)
 )
 
 // ValidateSecretARN checks a Secrets Manager secret ARN.
 func ValidateSecretARN(s string) error {
-	if !secretARNRE.MatchString(s) {
-		return fmt.Errorf("%q is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", s)
+	m := secretARNRE.FindStringSubmatch(s)
+	if m == nil {
+		return fmt.Errorf("%s is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", QuoteShort(s))
+	}
+	partition, region := m[1], m[2]
+	if !IsPartition(partition) {
+		return fmt.Errorf("ARN partition %s is not an AWS partition (aws, aws-cn, aws-us-gov, ...)", QuoteShort(partition))
+	}
+	rp, ok := RegionPartition(region)
+	if !ok {
+		return fmt.Errorf("ARN Region %s is not an AWS Region", QuoteShort(region))
+	}
+	if rp != partition {
+		return fmt.Errorf("ARN Region %s is in partition %s, not %s", region, rp, partition)
 	}
 	return nil
 }
@@ -71,7 +83,7 @@ func ValidateSecretARN(s string) error {
 // ValidateEFIPath checks a UEFI loader path such as \EFI\redhat\shimx64.efi.
 func ValidateEFIPath(s string) error {
 	if len(s) > 255 || !efiPathRE.MatchString(s) {
-		return fmt.Errorf("%q is not a UEFI path like \\EFI\\redhat\\shimx64.efi (backslashes, letters, digits, '_', '.', '-')", s)
+		return fmt.Errorf("%s is not a UEFI path like \\EFI\\redhat\\shimx64.efi (backslashes, letters, digits, '_', '.', '-')", QuoteShort(s))
 	}
 	return nil
 }
@@ -114,8 +126,8 @@ func (c IPXE) Validate() error {
 			if s.Address.Bits() < 8 || s.Address.Bits() > 30 {
 				return fmt.Errorf("static LNI prefix /%d: use /8 to /30", s.Address.Bits())
 			}
-			if s.Gateway.IsValid() && (!s.Gateway.Is4() || !s.Address.Masked().Contains(s.Gateway)) {
-				return fmt.Errorf("static LNI gateway %v is not an IPv4 address inside %v", s.Gateway, s.Address.Masked())
+			if err := CheckStaticAddress(s.Address, s.Gateway); err != nil {
+				return fmt.Errorf("static LNI %w", err)
 			}
 		}
 	}
@@ -182,6 +194,34 @@ func RenderIPXE(c IPXE) ([]byte, error) {
 	w("echo See https://ipxe.org/${errno:hexraw} and check the LUN map, initiator ACL and portals.")
 	w("exit 1")
 	return b.Bytes(), nil
+}
+
+// CheckStaticAddress refuses a static IPv4 address that is its subnet's network
+// or broadcast address, and a gateway (optional: the zero Addr) that is outside
+// the subnet, is the address itself, or is the network or broadcast address.
+// The prefix must already be IPv4 with /8 to /30.
+func CheckStaticAddress(addr netip.Prefix, gw netip.Addr) error {
+	net := addr.Masked()
+	switch addr.Addr() {
+	case net.Addr():
+		return fmt.Errorf("address %v is the network address of %v: give the host's own address", addr, net)
+	case broadcast(addr):
+		return fmt.Errorf("address %v is the broadcast address of %v: give the host's own address", addr, net)
+	}
+	if !gw.IsValid() {
+		return nil
+	}
+	switch {
+	case !gw.Is4() || !net.Contains(gw):
+		return fmt.Errorf("gateway %v is not an IPv4 address inside %v", gw, net)
+	case gw == addr.Addr():
+		return fmt.Errorf("gateway %v is the LNI's own address: give the SAN VLAN's router, or leave the gateway out", gw)
+	case gw == net.Addr():
+		return fmt.Errorf("gateway %v is the network address of %v, not a router", gw, net)
+	case gw == broadcast(addr):
+		return fmt.Errorf("gateway %v is the broadcast address of %v, not a router", gw, net)
+	}
+	return nil
 }
 
 func netmask(bits int) netip.Addr {
