@@ -2,7 +2,6 @@ package storage
 
 import (
 	"net/http"
-	"strings"
 )
 
 // KindFromStatus classifies an array answer by its HTTP status alone. Vendor
@@ -21,19 +20,4 @@ func KindFromStatus(status int) Kind {
 		return KindInvalid
 	}
 	return KindUnknown
-}
-
-// Printable keeps an array's message short and on one line, for an error
-// string an operator reads. It is shown, never used to classify.
-func Printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }

@@ -3,7 +3,6 @@ package storage
 // Unit test, no fakes.
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,10 +13,4 @@ func TestKindFromStatus(t *testing.T) {
 		404: KindNotFound, 408: KindTransient, 409: KindInvalid, 429: KindTransient, 500: KindTransient, 503: KindTransient} {
 		assert.Equal(t, want, KindFromStatus(status), "status %d", status)
 	}
-}
-
-func TestPrintable(t *testing.T) {
-	assert.Equal(t, "a b", Printable(" a\nb "))
-	long := Printable(strings.Repeat("x", 400))
-	assert.Len(t, long, 303)
 }

@@ -143,6 +143,8 @@ func (k Kind) String() string {
 }
 
 // Error is the one error type vendor clients return for array-side failures.
+// Its text never carries a control character or terminal escape, whatever the
+// array sent (see Strip); clients also Scrub it of credentials.
 type Error struct {
 	Vendor string // "ontap", "pure", ...
 	Op     string // "create host", "map volume", ...
@@ -156,13 +158,13 @@ func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: %s: %s", e.Vendor, e.Op, e.Kind)
 	if e.Status != 0 {
 		msg += fmt.Sprintf(" (HTTP %d", e.Status)
-		if e.Code != "" {
-			msg += ", code " + e.Code
+		if code := Strip(e.Code); code != "" {
+			msg += ", code " + code
 		}
 		msg += ")"
 	}
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + Strip(e.Err.Error())
 	}
 	return msg
 }
