@@ -430,3 +430,70 @@ func (h redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h redactHandler) WithGroup(name string) slog.Handler {
 	return redactHandler{h: h.h.WithGroup(h.r.Clean(name)), r: h.r}
 }
+
+// Bounds on one collection walk (all pages of one list call), whatever the
+// array claims: a pager that never ends, or pages that never shrink, stop
+// here with an error instead of running the client out of time or memory.
+const (
+	MaxListPages = 1000
+	MaxListBytes = 64 << 20
+)
+
+// ListBudget counts the pages and bytes of one collection walk. The zero
+// value is ready to use.
+type ListBudget struct {
+	pages int
+	bytes int64
+}
+
+// Spend records one page of n bytes and fails once the walk goes over
+// MaxListPages pages or MaxListBytes bytes.
+func (b *ListBudget) Spend(n int) error {
+	b.pages++
+	b.bytes += int64(n)
+	switch {
+	case b.pages > MaxListPages:
+		return fmt.Errorf("the array is still paging after %d pages: refusing to read more (a listing this long is not a real array's)", MaxListPages)
+	case b.bytes > MaxListBytes:
+		return fmt.Errorf("the array sent more than %d MiB for one listing: refusing to read more", MaxListBytes>>20)
+	}
+	return nil
+}
+
+// Volume refuses a listed volume whose name or id (when it has one) Name
+// refuses.
+func (r *Redactor) Volume(v Volume) error {
+	if err := r.Name(v.Name, 0); err != nil {
+		return fmt.Errorf("volume name %w", err)
+	}
+	if v.ID != "" {
+		if err := r.Name(v.ID, 0); err != nil {
+			return fmt.Errorf("volume id %w", err)
+		}
+	}
+	return nil
+}
+
+// SafeVolumes drops the volumes Volume refuses, each with a warning on log.
+// The operator cannot pick them; the array still has them.
+func (r *Redactor) SafeVolumes(ctx context.Context, log *slog.Logger, vols []Volume) []Volume {
+	return slices.DeleteFunc(vols, func(v Volume) bool {
+		if err := r.Volume(v); err != nil {
+			log.WarnContext(ctx, "leaving out a volume whose name or id cannot be shown safely", "error", err.Error())
+			return true
+		}
+		return false
+	})
+}
+
+// CleanAll runs Clean on each string (initiator lists read from an array).
+func (r *Redactor) CleanAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = r.Clean(s)
+	}
+	return out
+}

@@ -174,3 +174,14 @@ func jsonEncoder(b *bytes.Buffer) *json.Encoder {
 	enc.SetEscapeHTML(false)
 	return enc
 }
+
+func TestListBudget(t *testing.T) {
+	var b ListBudget
+	for range MaxListPages {
+		require.NoError(t, b.Spend(10))
+	}
+	assert.ErrorContains(t, b.Spend(10), "pages")
+	var c ListBudget
+	require.NoError(t, c.Spend(MaxListBytes))
+	assert.ErrorContains(t, c.Spend(1), "MiB")
+}

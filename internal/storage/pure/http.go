@@ -15,15 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 )
 
 const (
-	maxBody  = 16 << 20 // bytes read from any response
-	maxPages = 10000    // bound on any pagination walk
-	maxMsg   = 300      // runes of vendor message kept in an error
+	maxBody = 16 << 20 // bytes read from any response; a listing is bounded by storage.ListBudget
 )
 
 // classify maps an HTTP status to a Kind. Pure REST 2.x has no error codes.
@@ -51,25 +48,10 @@ func (c *Client) invalid(op string, format string, a ...any) error {
 	return c.fail(op, storage.KindInvalid, 0, fmt.Errorf(format, a...))
 }
 
-// clean makes vendor text safe to show: tokens redacted, control characters
-// flattened, length bounded.
-func (c *Client) clean(s string, secrets ...string) string {
-	for _, sec := range append(secrets, c.token) {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > maxMsg {
-		s = string(r[:maxMsg]) + "..."
-	}
-	return strings.TrimSpace(s)
-}
+// clean makes vendor text safe to show: every form of the API token and of
+// every session token redacted, escapes and control characters removed,
+// length bounded (storage.Redactor.Clean).
+func (c *Client) clean(s string) string { return c.red.Clean(s) }
 
 type errorBody struct {
 	Errors []struct {
@@ -79,22 +61,22 @@ type errorBody struct {
 	Message string `json:"message"` // gateway-level 401/403/429 bodies
 }
 
-func (c *Client) apiError(op string, status int, data []byte, session string) error {
+func (c *Client) apiError(op string, status int, data []byte) error {
 	var body errorBody
 	if json.Unmarshal(data, &body) != nil {
 		body = errorBody{} // not JSON: the status still classifies it
 	}
 	var parts []string
 	for _, e := range body.Errors {
-		msg := c.clean(e.Message, session)
-		if ctx := c.clean(e.Context, session); ctx != "" {
+		msg := c.clean(e.Message)
+		if ctx := c.clean(e.Context); ctx != "" {
 			msg = ctx + ": " + msg
 		}
 		if msg != "" {
 			parts = append(parts, msg)
 		}
 	}
-	if m := c.clean(body.Message, session); m != "" {
+	if m := c.clean(body.Message); m != "" {
 		parts = append(parts, m)
 	}
 	var detail error
@@ -165,7 +147,7 @@ func (c *Client) send(ctx context.Context, op, method, path string, q url.Values
 		return resp.StatusCode, resp.Header, c.transportError(op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, resp.Header, c.apiError(op, resp.StatusCode, data, auth.Get("x-auth-token"))
+		return resp.StatusCode, resp.Header, c.apiError(op, resp.StatusCode, data)
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -179,8 +161,8 @@ func authRefused(status int) bool {
 	return status == http.StatusUnauthorized || status == http.StatusForbidden
 }
 
-// Login picks the REST version and opens a session.
-func (c *Client) Login(ctx context.Context) error {
+// opLogin picks the REST version and opens a session.
+func (c *Client) opLogin(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.loginLocked(ctx)
@@ -212,6 +194,7 @@ func (c *Client) loginLocked(ctx context.Context) error {
 		return err
 	}
 	session := hdr.Get("x-auth-token")
+	c.red.Add(session) // before anything could print it
 	if session == "" {
 		return c.fail(op, storage.KindAuth, status, errors.New("the array accepted the login but sent no x-auth-token"))
 	}
@@ -250,17 +233,33 @@ func (c *Client) negotiate(ctx context.Context) (string, error) {
 		}
 	}
 	if c.pin != "" {
-		return "", c.fail(op, storage.KindUnsupported, 0, fmt.Errorf("the array does not offer REST %s (it offers %s)", c.pin, strings.Join(v.Version, ", ")))
+		return "", c.fail(op, storage.KindUnsupported, 0, fmt.Errorf("the array does not offer REST %s (it offers %s)", c.pin, c.offered(v.Version)))
 	}
 	if best == "" {
-		return "", c.fail(op, storage.KindUnsupported, 0, fmt.Errorf("the array offers no REST 2.x version (it offers %s)", strings.Join(v.Version, ", ")))
+		return "", c.fail(op, storage.KindUnsupported, 0, fmt.Errorf("the array offers no REST 2.x version (it offers %s)", c.offered(v.Version)))
 	}
 	return best, nil
 }
 
-// Logout closes the session. Without one it does nothing; a session the array
+// offered shows the array's version list: each entry cleaned of escapes and
+// credentials and at most 20 entries, the whole at most 300 runes.
+func (c *Client) offered(vs []string) string {
+	shown := make([]string, 0, min(len(vs), 20))
+	for _, v := range vs[:min(len(vs), 20)] {
+		shown = append(shown, strconv.Quote(c.clean(v)))
+	}
+	if len(vs) > 20 {
+		shown = append(shown, fmt.Sprintf("and %d more", len(vs)-20))
+	}
+	if len(shown) == 0 {
+		return "nothing"
+	}
+	return c.clean(strings.Join(shown, ", "))
+}
+
+// opLogout closes the session. Without one it does nothing; a session the array
 // already dropped counts as closed.
-func (c *Client) Logout(ctx context.Context) error {
+func (c *Client) opLogout(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.session == "" {
@@ -353,10 +352,20 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 	query.Set("limit", strconv.Itoa(c.pageSize))
 	var out []T
 	seen := map[string]bool{}
-	for range maxPages {
-		var p page[T]
-		if err := c.call(ctx, op, http.MethodGet, path, query, nil, &p); err != nil {
+	var budget storage.ListBudget
+	for {
+		var raw json.RawMessage
+		if err := c.call(ctx, op, http.MethodGet, path, query, nil, &raw); err != nil {
 			return nil, err
+		}
+		if err := budget.Spend(len(raw)); err != nil {
+			return nil, c.fail(op, storage.KindUnknown, 0, err)
+		}
+		var p page[T]
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return nil, c.fail(op, storage.KindUnknown, 0, fmt.Errorf("decode response: %w", err))
+			}
 		}
 		out = append(out, p.Items...)
 		if p.ContinuationToken == "" || len(p.Items) == 0 || (p.MoreItemsRemaining != nil && !*p.MoreItemsRemaining) {
@@ -368,5 +377,4 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 		seen[p.ContinuationToken] = true
 		query.Set("continuation_token", p.ContinuationToken)
 	}
-	return nil, c.fail(op, storage.KindUnknown, 0, fmt.Errorf("more than %d pages", maxPages))
 }

@@ -73,9 +73,9 @@ func (c *Client) checkHost(op string, name string) error {
 	return nil
 }
 
-// Volumes lists every volume that is not destroyed, all pages, sorted by name.
+// opVolumes lists every volume that is not destroyed, all pages, sorted by name.
 // SizeBytes is the provisioned size.
-func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
+func (c *Client) opVolumes(ctx context.Context) ([]storage.Volume, error) {
 	q := url.Values{"destroyed": {"false"}}
 	recs, err := listAll[volumeRecord](ctx, c, "list volumes", "/volumes", q)
 	if err != nil {
@@ -87,6 +87,7 @@ func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
 			vols = append(vols, storage.Volume{ID: r.ID, Name: r.Name, SizeBytes: r.Provisioned})
 		}
 	}
+	vols = c.red.SafeVolumes(ctx, c.log, vols)
 	slices.SortFunc(vols, func(a, b storage.Volume) int { return strings.Compare(a.Name, b.Name) })
 	return vols, nil
 }
@@ -107,15 +108,18 @@ func hasInitiator(h hostRecord, initiator string) bool {
 	return slices.ContainsFunc(h.initiators(), func(s string) bool { return strings.EqualFold(s, initiator) })
 }
 
-func toHost(h hostRecord, created bool) storage.Host {
-	return storage.Host{ID: h.Name, Name: h.Name, Initiators: h.initiators(), Created: created}
+// toHost reports the host as the array holds it; initiators are cleaned, so
+// a forged one can be shown, and DeleteHost (which compares them with what
+// the array holds then) refuses rather than deletes.
+func (c *Client) toHost(h hostRecord, created bool) storage.Host {
+	return storage.Host{ID: h.Name, Name: h.Name, Initiators: c.red.CleanAll(h.initiators()), Created: created}
 }
 
-// EnsureHost finds or creates the host named h.Name holding h.Initiator (an
+// opEnsureHost finds or creates the host named h.Name holding h.Initiator (an
 // IQN for iSCSI, an NQN for NVMe/TCP). A host that already holds it is reused;
 // an empty host gets it added; a host that holds other initiators is refused,
 // because adding ours would give this workload that host's volumes.
-func (c *Client) EnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
+func (c *Client) opEnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
 	const op = "ensure host"
 	if err := c.checkHost(op, h.Name); err != nil {
 		return storage.Host{}, err
@@ -185,7 +189,7 @@ func (c *Client) EnsureHost(ctx context.Context, h storage.HostSpec) (storage.Ho
 		return storage.Host{}, c.fail(op, storage.KindAlreadyExists, 0,
 			fmt.Errorf("host %s already exists with other initiators; refusing to add %s to it (that would share its volumes): choose another host name or clean it up", h.Name, h.Initiator))
 	}
-	return toHost(rec, created), nil
+	return c.toHost(rec, created), nil
 }
 
 func (c *Client) hostConnections(ctx context.Context, host, volume string) ([]connectionRecord, error) {
@@ -221,12 +225,12 @@ func (c *Client) checkLUN(conns []connectionRecord, vol string, lun int) (int, e
 	return -1, nil
 }
 
-// Map connects vol to host and returns the LUN the array reports for the
+// opMap connects vol to host and returns the LUN the array reports for the
 // connection afterwards. lun < 0 lets the array choose; FlashArray LUNs are
 // 1-4095 (0 is refused). An existing connection is returned as it is; a
 // different requested LUN, or one another volume of the host uses, is
 // KindLUNConflict and nothing changes.
-func (c *Client) Map(ctx context.Context, host storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
+func (c *Client) opMap(ctx context.Context, host storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
 	const op = "map volume"
 	if lun == 0 || lun > sanboot.MaxLUN {
 		return storage.Mapping{}, c.invalid(op, "LUN %d is out of range: FlashArray uses 1-%d, or -1 to let the array choose", lun, sanboot.MaxLUN)
@@ -292,10 +296,10 @@ func (c *Client) Map(ctx context.Context, host storage.Host, vol storage.Volume,
 	return storage.Mapping{Volume: vol, HostID: host.Name, LUN: got}, nil
 }
 
-// Target returns the array's iSCSI target IQN (or NVMe subsystem NQN) and the
+// opTarget returns the array's iSCSI target IQN (or NVMe subsystem NQN) and the
 // portals of the ports that carry it, from GET /ports. A protocol no port
 // serves is KindUnsupported.
-func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target, error) {
+func (c *Client) opTarget(ctx context.Context, p storage.Protocol) (storage.Target, error) {
 	const op = "discover target"
 	var name func(portRecord) string
 	var validate func(string) error
@@ -345,9 +349,9 @@ func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target
 	return t, nil
 }
 
-// Snapshot makes (or, on a re-run, finds) the volume snapshot
+// opSnapshot makes (or, on a re-run, finds) the volume snapshot
 // "<volume>.<name>" with POST /volume-snapshots?source_names=<volume>.
-func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
+func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
 	const op = "snapshot"
 	if err := c.checkVolume(op, vol); err != nil {
 		return storage.Snapshot{}, err
@@ -392,9 +396,9 @@ func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) 
 	return storage.Snapshot{ID: s.ID, Name: s.Name, Volume: vol.Name}, nil
 }
 
-// Unmap disconnects vol from host. A connection, host or volume that is
+// opUnmap disconnects vol from host. A connection, host or volume that is
 // already gone is success.
-func (c *Client) Unmap(ctx context.Context, host storage.Host, vol storage.Volume) error {
+func (c *Client) opUnmap(ctx context.Context, host storage.Host, vol storage.Volume) error {
 	const op = "unmap volume"
 	if err := c.checkHost(op, host.Name); err != nil {
 		return err
@@ -427,11 +431,11 @@ func (c *Client) Unmap(ctx context.Context, host storage.Host, vol storage.Volum
 	return derr
 }
 
-// DeleteHost deletes the host. One that is already gone is success. One that
+// opDeleteHost deletes the host. One that is already gone is success. One that
 // now holds initiators the Host does not list is refused: it is no longer
 // (only) this workload's. FlashArray refuses to delete a host that still has
 // connections; disconnect first.
-func (c *Client) DeleteHost(ctx context.Context, host storage.Host) error {
+func (c *Client) opDeleteHost(ctx context.Context, host storage.Host) error {
 	const op = "delete host"
 	if err := c.checkHost(op, host.Name); err != nil {
 		return err
@@ -462,11 +466,11 @@ func (c *Client) DeleteHost(ctx context.Context, host storage.Host) error {
 	return derr
 }
 
-// DeleteVolume destroys the volume (PATCH destroyed=true). It is not
+// opDeleteVolume destroys the volume (PATCH destroyed=true). It is not
 // eradicated: the array keeps it recoverable until its eradication delay
 // passes. The wizard calls it only when the operator asked by flag and typed
 // the workload name. A volume already destroyed or gone is success.
-func (c *Client) DeleteVolume(ctx context.Context, vol storage.Volume) error {
+func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	const op = "delete volume"
 	if err := c.checkVolume(op, vol); err != nil {
 		return err

@@ -75,6 +75,7 @@ type Config struct {
 type Client struct {
 	base     *url.URL
 	token    string
+	red      *storage.Redactor // every form of the API token and of each session token
 	pin      string
 	http     *http.Client
 	log      *slog.Logger
@@ -121,10 +122,8 @@ func New(c Config) (*Client, error) {
 	}
 	own := *hc // a copy, so refusing redirects does not change the caller's client
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	log := c.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	red := storage.NewRedactor(c.Credentials)
+	log := red.Logger(c.Log)
 	size := c.PageSize
 	if size == 0 {
 		size = DefaultPageSize
@@ -132,6 +131,7 @@ func New(c Config) (*Client, error) {
 	return &Client{
 		base:     base,
 		token:    c.Credentials.Secret,
+		red:      red,
 		pin:      c.APIVersion,
 		http:     &own,
 		log:      log.With("vendor", vendor, "array", base.Host),

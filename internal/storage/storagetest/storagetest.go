@@ -4,6 +4,9 @@
 package storagetest
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -40,4 +43,85 @@ func NoSecret(t testing.TB, secret string, texts ...string) {
 			t.Errorf("secret leaked into text %d: %q", i, s)
 		}
 	}
+}
+
+// SecretForms are the ways a credential can show up in text when an array
+// echoes it: as is, in any ASCII case, and base64 (of the secret alone and of
+// user:secret, the Basic auth value). Raw base64 forms are prefixes of the
+// padded ones, so they match both.
+func SecretForms(user, secret string) []string {
+	out := []string{secret}
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		out = append(out, enc.EncodeToString([]byte(secret)))
+		if user != "" {
+			out = append(out, enc.EncodeToString([]byte(user+":"+secret)))
+		}
+	}
+	if j, err := json.Marshal(secret); err == nil && string(j[1:len(j)-1]) != secret {
+		out = append(out, string(j[1:len(j)-1]))
+	}
+	return out
+}
+
+// NoSecretForms fails the test if any form of secret (see SecretForms) is in
+// any of the texts, comparing case-insensitively for the plain secret.
+func NoSecretForms(t testing.TB, user, secret string, texts ...string) {
+	t.Helper()
+	if secret == "" {
+		t.Fatal("NoSecretForms needs a non-empty secret to look for")
+	}
+	for _, f := range SecretForms(user, secret) {
+		NoSecret(t, f, texts...)
+	}
+	for i, s := range texts {
+		if strings.Contains(strings.ToLower(s), strings.ToLower(secret)) {
+			t.Errorf("secret leaked (case changed) into text %d: %q", i, s)
+		}
+	}
+}
+
+// secretHeaders are the request headers that carry credentials in the
+// vendor APIs (Basic auth, Pure api-token and x-auth-token, PowerStore
+// DELL-EMC-TOKEN and auth_cookie, Alletra session key).
+var secretHeaders = []string{"Authorization", "Api-Token", "X-Auth-Token", "Dell-Emc-Token", "Cookie", "X-Hp3par-Wsapi-Sessionkey"}
+
+// Echo is what a hostile array sends back: every piece of secret material
+// the request carried, in the forms an array could echo it in, joined by
+// " | ". For each secret header: the header line as sent (so "Authorization:
+// Basic base64(user:password)"), and the value upper-cased, in base64 and as
+// a JSON field; the Basic password in plain; the request body as sent (a JSON
+// login body with the password field). Models put it in error messages and
+// response headers; Forms counts its parts.
+func Echo(r *http.Request, body []byte) string { return strings.Join(EchoParts(r, body), " | ") }
+
+// EchoParts is Echo before joining.
+func EchoParts(r *http.Request, body []byte) []string {
+	var out []string
+	if _, pw, ok := r.BasicAuth(); ok {
+		out = append(out, "pw="+pw)
+	}
+	if len(body) > 0 && bytes.Contains(body, []byte("password")) {
+		out = append(out, "body="+string(body))
+	}
+	for _, k := range secretHeaders {
+		v := r.Header.Get(k)
+		if v == "" {
+			continue
+		}
+		if k == "Cookie" {
+			if _, c, ok := strings.Cut(v, "="); ok {
+				v = c
+			}
+		}
+		j, _ := json.Marshal(map[string]string{"token": v})
+		out = append(out, k+": "+r.Header.Get(k), strings.ToUpper(v), base64.StdEncoding.EncodeToString([]byte(v)), string(j))
+	}
+	return out
+}
+
+// EchoHeaders copies Echo into response headers an array could send (a
+// client must not print or log them either).
+func EchoHeaders(w http.ResponseWriter, echo string) {
+	w.Header().Set("X-Echo", strings.NewReplacer("\r", " ", "\n", " ").Replace(echo))
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+strings.ReplaceAll(echo, `"`, `'`)+`"`)
 }
