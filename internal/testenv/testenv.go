@@ -16,20 +16,34 @@ import (
 // Required reports whether missing tools must fail tests rather than skip them.
 func Required() bool { return os.Getenv("OUTPOSTS_HA_REQUIRE_TOOLS") == "1" }
 
-// NeedTool returns the path of an executable, looking in PATH and in the
-// repository's .venv/bin, or skips/fails the test.
+// NeedTool returns the path of an executable, or skips/fails the test. The
+// project's own pinned copies come first: the repository's .venv/bin (moto,
+// cfn-lint) and .venv-scan/bin (checkov, parliament), which scripts/setup.sh
+// installs. Only then PATH, so a stale or broken shim of the same name on PATH
+// cannot stand in for the pinned tool.
 func NeedTool(t testing.TB, name string) string {
 	t.Helper()
+	if p := venvTool(RepoRoot(), name); p != "" {
+		return p
+	}
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if root := RepoRoot(); root != "" {
-		p := filepath.Join(root, ".venv", "bin", name)
-		if _, err := os.Stat(p); err == nil {
+	missing(t, name+" is not installed (run scripts/setup.sh)")
+	return ""
+}
+
+// venvTool is name in one of the project's venvs under root, or "".
+func venvTool(root, name string) string {
+	if root == "" {
+		return ""
+	}
+	for _, venv := range []string{".venv", ".venv-scan"} {
+		p := filepath.Join(root, venv, "bin", name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p
 		}
 	}
-	missing(t, name+" is not installed (run scripts/setup.sh)")
 	return ""
 }
 
