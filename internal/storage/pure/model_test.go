@@ -66,6 +66,10 @@ type pureModel struct {
 	raceConn       bool // another writer connects the volume between our GET and our POST
 	expireOnce     bool // the next authenticated request finds its session gone
 	rejectSessions bool // every session token is refused
+	echo           bool // hostile: every error body and response header echoes the request's secrets (storagetest.Echo)
+	foreverPages   bool // broken: every list page has an item and a fresh continuation_token
+	padPages       int  // broken: bytes of padding in every list page
+	refuse         bool // DELETE /connections, DELETE /hosts and PATCH /volumes answer 400 and change nothing
 
 	requests []string
 	logins   int
@@ -356,6 +360,20 @@ func (m *pureModel) handler() http.Handler {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.requests = append(m.requests, r.Method+" "+r.URL.RequestURI())
+		if m.echo {
+			parts := storagetest.EchoParts(r, storagetest.ReadBody(r))
+			storagetest.EchoHeaders(w, strings.Join(parts, " | "))
+			var errs []any
+			for _, p := range parts {
+				errs = append(errs, map[string]any{"context": "echo", "message": p})
+			}
+			body, _ := json.Marshal(map[string]any{"errors": errs, "message": strings.Join(parts, " | ")})
+			w = storagetest.EchoErrors(w, body)
+		}
+		if m.refuse && (r.Method == http.MethodDelete || r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/volumes")) {
+			writeErr(w, 400, r.URL.Query().Get("names"), "Operation refused by the array.")
+			return
+		}
 		if r.URL.Path != "/api/api_version" {
 			ver := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/api/"), "/", 2)[0]
 			if !slices.Contains(m.versions, ver) || strings.HasPrefix(ver, "1.") {
@@ -466,7 +484,7 @@ func (m *pureModel) serveList(w http.ResponseWriter, r *http.Request, all []map[
 		recs = kept
 	}
 	start := 0
-	if t := q.Get("continuation_token"); t != "" {
+	if t := q.Get("continuation_token"); t != "" && !m.foreverPages {
 		n, err := strconv.Atoi(strings.TrimPrefix(t, "ct-"))
 		if err != nil || !strings.HasPrefix(t, "ct-") || n > len(recs) {
 			writeErr(w, 400, "", "Invalid continuation token.")
@@ -492,6 +510,15 @@ func (m *pureModel) serveList(w http.ResponseWriter, r *http.Request, all []map[
 		"continuation_token": nil}
 	if end < len(recs) {
 		out["continuation_token"] = "ct-" + strconv.Itoa(end)
+	}
+	if m.foreverPages {
+		m.seq++
+		out["items"] = []any{all[0]}
+		out["more_items_remaining"] = true
+		out["continuation_token"] = "forever-" + strconv.Itoa(m.seq)
+	}
+	if m.padPages > 0 {
+		out["padding"] = strings.Repeat("x", m.padPages)
 	}
 	writeJSON(w, 200, out)
 }

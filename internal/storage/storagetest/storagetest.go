@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -124,4 +125,48 @@ func EchoParts(r *http.Request, body []byte) []string {
 func EchoHeaders(w http.ResponseWriter, echo string) {
 	w.Header().Set("X-Echo", strings.NewReplacer("\r", " ", "\n", " ").Replace(echo))
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+strings.ReplaceAll(echo, `"`, `'`)+`"`)
+}
+
+// ReadBody reads a request body (bounded) and puts it back for the handler.
+func ReadBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// EchoErrors wraps w so that an answer with status 400 or above carries body
+// (a vendor error document holding an Echo) instead of what the model wrote.
+func EchoErrors(w http.ResponseWriter, body []byte) http.ResponseWriter {
+	return &echoWriter{ResponseWriter: w, body: body}
+}
+
+type echoWriter struct {
+	http.ResponseWriter
+	body     []byte
+	replaced bool
+	done     bool
+}
+
+func (e *echoWriter) WriteHeader(code int) {
+	e.replaced = code >= 400
+	if e.replaced {
+		e.Header().Del("Content-Length")
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *echoWriter) Write(b []byte) (int, error) {
+	if !e.replaced {
+		return e.ResponseWriter.Write(b)
+	}
+	if !e.done {
+		e.done = true
+		if _, err := e.ResponseWriter.Write(e.body); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
 }
