@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build lambda setup test vet unit integration e2e fuzz lint bench clean
+.PHONY: all build lambda setup test vet unit integration e2e fuzz lint bench mutation clean
 
 all: build
 
@@ -51,13 +51,17 @@ integration:
 e2e:
 	scripts/with-moto.sh env SANBOOT_E2E=1 $(GO) test -count=1 -tags sanboot_e2e -timeout 15m ./internal/sanlab/...
 
-## fuzz: short fuzz runs of the validators and renderers
+## fuzz: short fuzz runs of the validators and renderers (an execution count per target, not a duration)
 fuzz:
 	scripts/fuzz.sh
 
 ## bench: Go benchmarks and whole-process timings
 bench: build
 	scripts/bench.sh
+
+## mutation: gremlins (pinned) on sanboot, internal/spec and the storage clients; slow, not part of test
+mutation:
+	scripts/mutation.sh
 
 clean:
 	rm -rf bin build out
