@@ -55,6 +55,23 @@ const (
 	FunctionTimeoutSeconds     = 900
 	LogRetentionDays           = 90
 	DLQRetentionSeconds        = 14 * 24 * 3600
+
+	// ReservedConcurrency is the failover function's reserved concurrency.
+	// A reservation both guarantees and caps: during a site-wide event other
+	// functions in the account cannot take these executions away, and no
+	// more than this many copies run. Three covers both detection alarms and
+	// a drill or DLQ notification arriving together; a fourth concurrent
+	// delivery is throttled and retried by Lambda's asynchronous invocation
+	// (the SSM lock makes every copy after the first a no-op anyway).
+	// https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+	// Lambda refuses a reservation that would leave the account fewer than
+	// 100 unreserved executions, so accounts still at a low default quota
+	// must raise it first; Deploy's error then names the function.
+	ReservedConcurrency = 3
+
+	// KeepAliveHours is how often EventBridge Scheduler reads the
+	// dead-letter queue's attributes, keeping it "active" (see resources.go).
+	KeepAliveHours = 12
 )
 
 // Validation patterns. The same strings are the template parameters'
@@ -84,20 +101,42 @@ var (
 )
 
 // Names of the stack's resources, derived from the workload name only.
-func StackName(w string) string          { return naming.Stack(w) }
-func StatusAlarmName(w string) string    { return "oha-" + w + "-status" }
-func ConnectedAlarmName(w string) string { return "oha-" + w + "-connected" }
-func DLQName(w string) string            { return "oha-" + w + "-dlq" }
-func DLQAlarmName(w string) string       { return "oha-" + w + "-dlq-not-empty" }
-func TopicName(w string) string          { return "oha-" + w + "-alerts" }
-func FunctionName(w string) string       { return "oha-" + w + "-failover" }
-func LogGroupName(w string) string       { return "/aws/lambda/" + FunctionName(w) }
-func KeyAliasName(w string) string       { return "alias/oha-" + w + "-recovery" }
+func StackName(w string) string           { return naming.Stack(w) }
+func StatusAlarmName(w string) string     { return "oha-" + w + "-status" }
+func ConnectedAlarmName(w string) string  { return "oha-" + w + "-connected" }
+func DLQName(w string) string             { return "oha-" + w + "-dlq" }
+func DLQAlarmName(w string) string        { return "oha-" + w + "-dlq-not-empty" }
+func DLQMissingAlarmName(w string) string { return "oha-" + w + "-dlq-missing" }
+func KeepAliveName(w string) string       { return "oha-" + w + "-dlq-keepalive" }
+func TopicName(w string) string           { return "oha-" + w + "-alerts" }
+func FunctionName(w string) string        { return "oha-" + w + "-failover" }
+func LogGroupName(w string) string        { return "/aws/lambda/" + FunctionName(w) }
+func KeyAliasName(w string) string        { return "alias/oha-" + w + "-recovery" }
 
 // roleNameSub is the function role's name as an Fn::Sub string. IAM names are
 // global to the account, so the Region is part of it: the same workload name
 // may be protected in two Regions.
 func roleNameSub(w string) string { return "oha-" + w + "-${AWS::Region}-failover" }
+
+// keepAliveRoleNameSub is the role EventBridge Scheduler uses to touch the
+// dead-letter queue; at most 4+32+1+14+8 = 59 characters (IAM allows 64).
+func keepAliveRoleNameSub(w string) string { return "oha-" + w + "-${AWS::Region}-dlqping" }
+
+// FunctionRoleName and KeepAliveRoleName are the two roles' names in a Region.
+func FunctionRoleName(w, region string) string  { return "oha-" + w + "-" + region + "-failover" }
+func KeepAliveRoleName(w, region string) string { return "oha-" + w + "-" + region + "-dlqping" }
+
+// ServiceRoleName is the CloudFormation service role the stack is deployed
+// through (see servicerole.go); an administrator creates it once per workload
+// and Region. BoundaryPolicyName is the managed policy every role the stack
+// creates must carry as its permissions boundary.
+func ServiceRoleName(w, region string) string    { return "oha-" + w + "-" + region + "-cfn" }
+func BoundaryPolicyName(w, region string) string { return "oha-" + w + "-" + region + "-boundary" }
+
+// boundaryArnSub is BoundaryPolicyName's ARN as an Fn::Sub string.
+func boundaryArnSub(w string) string {
+	return "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/oha-" + w + "-${AWS::Region}-boundary"
+}
 
 // partitionFor returns the partition a Region belongs to.
 func partitionFor(region string) string { return naming.Partition(region) }

@@ -14,7 +14,7 @@ import (
 
 // TemplateVersion changes whenever the template's shape changes; status can
 // compare it with the deployed stack's Metadata to spot an outdated stack.
-const TemplateVersion = 1
+const TemplateVersion = 2
 
 // Parameter is one CloudFormation stack parameter, in the JSON shape the AWS
 // CLI's --parameters file takes.
@@ -47,6 +47,7 @@ const (
 	pPolicy     = "FailoverPolicy"
 	pInstance   = "PrimaryInstanceId"
 	pPrimaryOP  = "PrimaryOutpostId"
+	pSecondOP   = "SecondaryOutpostId"
 	pPeriods    = "AlarmPeriods"
 	pDatapoints = "AlarmDatapoints"
 	pFence      = "FenceTimeoutSeconds"
@@ -92,6 +93,7 @@ func parameters(c Config) []Parameter {
 		{pPolicy, string(c.Policy)},
 		{pInstance, orPlaceholder(c.PrimaryInstanceID)},
 		{pPrimaryOP, c.PrimaryOutpostID},
+		{pSecondOP, c.SecondaryOutpostID},
 		{pPeriods, strconv.Itoa(c.AlarmPeriods)},
 		{pDatapoints, strconv.Itoa(c.AlarmDatapoints)},
 		{pFence, strconv.Itoa(DefaultFenceTimeoutSeconds)},
@@ -130,6 +132,8 @@ type parameter struct {
 type resource struct {
 	Type                string         `yaml:"Type"`
 	Condition           string         `yaml:"Condition,omitempty"`
+	DependsOn           []string       `yaml:"DependsOn,omitempty"`
+	Metadata            map[string]any `yaml:"Metadata,omitempty"`
 	DeletionPolicy      string         `yaml:"DeletionPolicy,omitempty"`
 	UpdateReplacePolicy string         `yaml:"UpdateReplacePolicy,omitempty"`
 	Properties          map[string]any `yaml:"Properties"`
@@ -211,6 +215,13 @@ func buildTemplate(w string) template {
 				AllowedPattern:        outpostPattern,
 				ConstraintDescription: "empty or an Outpost ID (op- and 17 hex digits)",
 			},
+			pSecondOP: {
+				Type:                  "String",
+				Description:           "Outpost ID of the secondary server; the dry-run drill checks its capacity for the instance type. Empty skips that check.",
+				Default:               strp(""),
+				AllowedPattern:        outpostPattern,
+				ConstraintDescription: "empty or an Outpost ID (op- and 17 hex digits)",
+			},
 			// The numbers are String parameters with range patterns, not
 			// Number: CloudFormation hands both to resources as strings, and
 			// moto stores Number parameters as integers, which breaks its
@@ -272,247 +283,4 @@ func buildTemplate(w string) template {
 			"RoleArn":            {Description: "The failover function's role.", Value: getAtt("FunctionRole", "Arn")},
 		},
 	}
-}
-
-func resources(w string) map[string]resource {
-	alarmCommon := func(name, desc string) m {
-		return m{
-			"AlarmName":        name,
-			"AlarmDescription": desc,
-			"AlarmActions":     []any{ref("AlertsTopic")},
-			"Tags":             tags(w),
-		}
-	}
-	status := alarmCommon(StatusAlarmName(w), "outposts-ha "+w+": the primary instance failed its instance status check (or stopped reporting) for M of N minutes.")
-	for k, v := range (m{
-		"Namespace":          "AWS/EC2",
-		"MetricName":         "StatusCheckFailed_Instance",
-		"Dimensions":         []m{{"Name": "InstanceId", "Value": ref(pInstance)}},
-		"Statistic":          "Maximum",
-		"Period":             60,
-		"EvaluationPeriods":  ref(pPeriods),
-		"DatapointsToAlarm":  ref(pDatapoints),
-		"Threshold":          0,
-		"ComparisonOperator": "GreaterThanThreshold",
-		// A dead server stops publishing: missing data must count as failure.
-		"TreatMissingData": "breaching",
-	}) {
-		status[k] = v
-	}
-	connected := alarmCommon(ConnectedAlarmName(w), "outposts-ha "+w+": the primary Outpost lost its connection to the Region (or stopped reporting) for the whole of M of N minutes.")
-	for k, v := range (m{
-		"Namespace":          "AWS/Outposts",
-		"MetricName":         "ConnectedStatus",
-		"Dimensions":         []m{{"Name": "OutpostId", "Value": ref(pPrimaryOP)}},
-		"Statistic":          "Maximum",
-		"Period":             60,
-		"EvaluationPeriods":  ref(pPeriods),
-		"DatapointsToAlarm":  ref(pDatapoints),
-		"Threshold":          1,
-		"ComparisonOperator": "LessThanThreshold",
-		"TreatMissingData":   "breaching",
-	}) {
-		connected[k] = v
-	}
-	dlqAlarm := alarmCommon(DLQAlarmName(w), "outposts-ha "+w+": a failover event failed after every retry and sits in the dead-letter queue "+DLQName(w)+". Read it: a failover may not have happened.")
-	for k, v := range (m{
-		"Namespace":          "AWS/SQS",
-		"MetricName":         "ApproximateNumberOfMessagesVisible",
-		"Dimensions":         []m{{"Name": "QueueName", "Value": getAtt("DeadLetterQueue", "QueueName")}},
-		"Statistic":          "Maximum",
-		"Period":             60,
-		"EvaluationPeriods":  1,
-		"Threshold":          0,
-		"ComparisonOperator": "GreaterThanThreshold",
-		// An idle queue stops publishing metrics; that is not a failure.
-		"TreatMissingData": "notBreaching",
-	}) {
-		dlqAlarm[k] = v
-	}
-
-	return map[string]resource{
-		// Stateful resources say explicitly that they go with the stack:
-		// cleanup removes everything a workload owns, and a kept log group or
-		// queue name would make the next create of the stack fail.
-		"Key": {Type: "AWS::KMS::Key", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
-			"Description":       "outposts-ha " + w + ": encrypts the alerts topic and the failover dead-letter queue",
-			"EnableKeyRotation": true,
-			"KeyPolicy": policyDoc(
-				m{
-					"Sid":       "AccountAdministersKeyThroughIAM",
-					"Effect":    "Allow",
-					"Principal": m{"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
-					"Action":    "kms:*",
-					"Resource":  "*",
-				},
-				m{
-					// CloudWatch alarms publish to the encrypted topic with this key.
-					"Sid":       "CloudWatchAlarmsPublishToEncryptedTopic",
-					"Effect":    "Allow",
-					"Principal": m{"Service": "cloudwatch.amazonaws.com"},
-					"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-					"Resource":  "*",
-				},
-				m{
-					"Sid":       "SNSUsesKeyForThisTopicOnly",
-					"Effect":    "Allow",
-					"Principal": m{"Service": "sns.amazonaws.com"},
-					"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-					"Resource":  "*",
-					"Condition": m{
-						"StringEquals": m{"aws:SourceAccount": ref("AWS::AccountId")},
-						"ArnEquals":    m{"aws:SourceArn": arn("sns", TopicName(w))},
-					},
-				},
-			),
-			// No Tags here: moto 5.2.5 crashes creating a KMS key with
-			// CloudFormation-style tags (it expects the KMS API's
-			// TagKey/TagValue). Deploy's stack-level tags, which
-			// CloudFormation propagates to the key, tag it instead.
-		}},
-		"KeyAlias": {Type: "AWS::KMS::Alias", Properties: m{
-			"AliasName":   KeyAliasName(w),
-			"TargetKeyId": ref("Key"),
-		}},
-		"AlertsTopic": {Type: "AWS::SNS::Topic", Properties: m{
-			"TopicName":      TopicName(w),
-			"KmsMasterKeyId": ref("Key"),
-			"Tags":           tags(w),
-		}},
-		"EmailSubscription": {Type: "AWS::SNS::Subscription", Properties: m{
-			"TopicArn": ref("AlertsTopic"),
-			"Protocol": "email",
-			"Endpoint": ref(pEmail),
-		}},
-		"FunctionSubscription": {Type: "AWS::SNS::Subscription", Properties: m{
-			"TopicArn": ref("AlertsTopic"),
-			"Protocol": "lambda",
-			"Endpoint": getAtt("FailoverFunction", "Arn"),
-		}},
-		"TopicInvokesFunction": {Type: "AWS::Lambda::Permission", Properties: m{
-			"Action":        "lambda:InvokeFunction",
-			"FunctionName":  ref("FailoverFunction"),
-			"Principal":     "sns.amazonaws.com",
-			"SourceArn":     ref("AlertsTopic"),
-			"SourceAccount": ref("AWS::AccountId"),
-		}},
-		"DeadLetterQueue": {Type: "AWS::SQS::Queue", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
-			"QueueName":              DLQName(w),
-			"KmsMasterKeyId":         ref("Key"),
-			"MessageRetentionPeriod": DLQRetentionSeconds,
-			"Tags":                   tags(w),
-		}},
-		"DeadLetterAlarm": {Type: "AWS::CloudWatch::Alarm", Properties: dlqAlarm},
-		"LogGroup": {Type: "AWS::Logs::LogGroup", DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete", Properties: m{
-			"LogGroupName":    LogGroupName(w),
-			"RetentionInDays": LogRetentionDays,
-			"Tags":            tags(w),
-		}},
-		"FunctionRole": {Type: "AWS::IAM::Role", Properties: m{
-			"RoleName":    sub(roleNameSub(w)),
-			"Description": "outposts-ha " + w + ": the failover function's role",
-			"AssumeRolePolicyDocument": policyDoc(m{
-				"Effect":    "Allow",
-				"Principal": m{"Service": "lambda.amazonaws.com"},
-				"Action":    "sts:AssumeRole",
-			}),
-			"Policies": []m{{"PolicyName": "failover", "PolicyDocument": basePolicy(w)}},
-			"Tags":     tags(w),
-		}},
-		"LaunchPolicy": {Type: "AWS::IAM::Policy", Condition: cCanLaunch, Properties: m{
-			"PolicyName":     "launch-recovery",
-			"Roles":          []any{ref("FunctionRole")},
-			"PolicyDocument": launchPolicy(w),
-		}},
-		"FailoverFunction": {Type: "AWS::Lambda::Function", Properties: m{
-			"FunctionName":  FunctionName(w),
-			"Description":   "outposts-ha " + w + ": fences the primary and relaunches it on the secondary Outposts server under the failover policy",
-			"Architectures": []string{"arm64"},
-			"Runtime":       "provided.al2023",
-			"Handler":       "bootstrap",
-			"Code":          m{"S3Bucket": ref(pBucket), "S3Key": ref(pKey)},
-			"Role":          getAtt("FunctionRole", "Arn"),
-			"Timeout":       FunctionTimeoutSeconds,
-			"MemorySize":    256,
-			"LoggingConfig": m{"LogGroup": ref("LogGroup"), "LogFormat": "JSON"},
-			// No VpcConfig: the function only calls AWS APIs, and must not sit
-			// on the site whose failure it handles.
-			"Environment": m{"Variables": m{
-				"OHA_WORKLOAD":              w,
-				"OHA_POLICY":                ref(pPolicy),
-				"OHA_TOPIC_ARN":             ref("AlertsTopic"),
-				"OHA_STATUS_ALARM":          StatusAlarmName(w),
-				"OHA_CONNECTED_ALARM":       ifThen(cHasPrimaryOP, ConnectedAlarmName(w), ""),
-				"OHA_PRIMARY_OUTPOST_ID":    ref(pPrimaryOP),
-				"OHA_RECOVERY_TEMPLATE":     naming.LaunchTemplate(w, naming.RoleRecovery),
-				"OHA_DETECTION_PERIODS":     ref(pPeriods),
-				"OHA_FENCE_TIMEOUT_SECONDS": ref(pFence),
-			}},
-			"Tags": tags(w),
-		}},
-		"FunctionAsyncConfig": {Type: "AWS::Lambda::EventInvokeConfig", Properties: m{
-			"FunctionName":             ref("FailoverFunction"),
-			"Qualifier":                "$LATEST",
-			"MaximumRetryAttempts":     2,
-			"MaximumEventAgeInSeconds": 3600,
-			"DestinationConfig":        m{"OnFailure": m{"Destination": getAtt("DeadLetterQueue", "Arn")}},
-		}},
-		"StatusAlarm":    {Type: "AWS::CloudWatch::Alarm", Properties: status},
-		"ConnectedAlarm": {Type: "AWS::CloudWatch::Alarm", Condition: cHasPrimaryOP, Properties: connected},
-	}
-}
-
-// basePolicy is what the function needs under every failover policy.
-func basePolicy(w string) m {
-	return policyDoc(
-		allow("ReadWorkloadAlarms", []string{"cloudwatch:DescribeAlarms"},
-			[]any{arn("cloudwatch", "alarm:"+StatusAlarmName(w)), arn("cloudwatch", "alarm:"+ConnectedAlarmName(w))}, nil),
-		allow("ReadMetrics", []string{"cloudwatch:GetMetricData"}, []any{"*"}, nil),
-		allow("DescribeInstances", []string{"ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeLaunchTemplateVersions"}, []any{"*"}, nil),
-		allow("WorkloadParameters", []string{"ssm:GetParameter", "ssm:PutParameter"},
-			[]any{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")}, nil),
-		allow("Notify", []string{"sns:Publish"}, []any{ref("AlertsTopic")}, nil),
-		// The dry-run drill checks that the operator's email subscription was confirmed.
-		allow("CheckSubscriptions", []string{"sns:ListSubscriptionsByTopic"}, []any{ref("AlertsTopic")}, nil),
-		allow("UseStackKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []any{getAtt("Key", "Arn")}, nil),
-		allow("DeadLetter", []string{"sqs:SendMessage"}, []any{getAtt("DeadLetterQueue", "Arn")}, nil),
-		allow("OwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			[]any{arn("logs", "log-group:"+LogGroupName(w)+":*")}, nil),
-	)
-}
-
-// launchPolicy is what fencing the primary and launching the recovery
-// instance need; the stack attaches it only when the failover policy may act
-// (not notify, which neither stops nor launches).
-func launchPolicy(w string) m {
-	return policyDoc(
-		allow("FenceWorkloadInstances", []string{"ec2:StopInstances"},
-			[]any{arn("ec2", "instance/*")},
-			m{"StringEquals": m{"aws:ResourceTag/" + naming.TagWorkload: w}}),
-		// Only a launch template tagged as this workload's may be used...
-		allow("LaunchFromWorkloadTemplate", []string{"ec2:RunInstances"},
-			[]any{arn("ec2", "launch-template/*")},
-			m{"StringEquals": m{"aws:ResourceTag/" + naming.TagWorkload: w}}),
-		// ...and the instance must come from a launch template at all.
-		allow("LaunchInstanceFromTemplate", []string{"ec2:RunInstances"},
-			[]any{arn("ec2", "instance/*")},
-			m{"ArnLike": m{"ec2:LaunchTemplate": arn("ec2", "launch-template/*")}}),
-		// The resources a launch references or creates; which ones is fixed
-		// by the recovery launch template.
-		allow("LaunchSupportingResources", []string{"ec2:RunInstances"},
-			[]any{
-				arn("ec2", "subnet/*"),
-				arn("ec2", "security-group/*"),
-				arn("ec2", "network-interface/*"),
-				arn("ec2", "volume/*"),
-				arn("ec2", "key-pair/*"),
-				sub("arn:${AWS::Partition}:ec2:${AWS::Region}::image/*"),
-			}, nil),
-		allow("TagAtLaunchOnly", []string{"ec2:CreateTags"},
-			[]any{arn("ec2", "instance/*"), arn("ec2", "volume/*"), arn("ec2", "network-interface/*")},
-			m{"StringEquals": m{"ec2:CreateAction": "RunInstances"}}),
-		allow("PassInstanceProfileRole", []string{"iam:PassRole"},
-			[]any{sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${" + pRole + "}")},
-			m{"StringEquals": m{"iam:PassedToService": "ec2.amazonaws.com"}}),
-	)
 }

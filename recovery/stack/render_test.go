@@ -11,6 +11,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -281,6 +282,8 @@ type parsedTemplate struct {
 type parsedResource struct {
 	Type           string         `yaml:"Type"`
 	Condition      string         `yaml:"Condition"`
+	DependsOn      []string       `yaml:"DependsOn"`
+	Metadata       map[string]any `yaml:"Metadata"`
 	DeletionPolicy string         `yaml:"DeletionPolicy"`
 	UpdateReplace  string         `yaml:"UpdateReplacePolicy"`
 	Properties     map[string]any `yaml:"Properties"`
@@ -386,7 +389,10 @@ func TestTemplateFunction(t *testing.T) {
 	assert.Equal(t, []any{"arm64"}, p["Architectures"])
 	assert.Equal(t, FunctionTimeoutSeconds, p["Timeout"])
 	assert.NotContains(t, p, "VpcConfig", "the function must not sit on the failing site")
-	assert.NotContains(t, p, "ReservedConcurrentExecutions", "dedupe is the SSM lock's job; a reservation can fail deploys in small accounts")
+	assert.Equal(t, ReservedConcurrency, p["ReservedConcurrentExecutions"], "other functions must not starve the failover of concurrency")
+	assert.Equal(t, []any{"Key", "Arn"}, getAttOf(p["KmsKeyArn"]), "the environment is encrypted with the stack's key")
+	skips := checkovSkips(t, fn)
+	assert.Equal(t, []string{"CKV_AWS_116", "CKV_AWS_117"}, skips, "only the on-failure destination and the VPC are deliberate exceptions")
 	assert.Equal(t, map[string]any{"S3Bucket": map[string]any{"Ref": pBucket}, "S3Key": map[string]any{"Ref": pKey}}, p["Code"])
 	assert.Equal(t, "LogGroup", refOf(p["LoggingConfig"].(map[string]any)["LogGroup"]))
 
@@ -397,9 +403,11 @@ func TestTemplateFunction(t *testing.T) {
 	}
 	sort.Strings(keys)
 	assert.Equal(t, []string{
-		"OHA_CONNECTED_ALARM", "OHA_DETECTION_PERIODS", "OHA_FENCE_TIMEOUT_SECONDS", "OHA_POLICY",
-		"OHA_PRIMARY_OUTPOST_ID", "OHA_RECOVERY_TEMPLATE", "OHA_STATUS_ALARM", "OHA_TOPIC_ARN", "OHA_WORKLOAD",
+		"OHA_CONNECTED_ALARM", "OHA_DETECTION_PERIODS", "OHA_DLQ_URL", "OHA_FENCE_TIMEOUT_SECONDS", "OHA_POLICY",
+		"OHA_PRIMARY_OUTPOST_ID", "OHA_RECOVERY_TEMPLATE", "OHA_SECONDARY_OUTPOST_ID", "OHA_STATUS_ALARM", "OHA_TOPIC_ARN", "OHA_WORKLOAD",
 	}, keys, "exactly the contract's environment")
+	assert.Equal(t, "DeadLetterQueue", refOf(env["OHA_DLQ_URL"]), "Ref of an AWS::SQS::Queue is its URL")
+	assert.Equal(t, pSecondOP, refOf(env["OHA_SECONDARY_OUTPOST_ID"]))
 	assert.Equal(t, w, env["OHA_WORKLOAD"])
 	assert.Equal(t, pPolicy, refOf(env["OHA_POLICY"]))
 	assert.Equal(t, "AlertsTopic", refOf(env["OHA_TOPIC_ARN"]))
@@ -423,6 +431,7 @@ func TestTemplateFunction(t *testing.T) {
 
 	_, lg := tp.only(t, "AWS::Logs::LogGroup")
 	assert.Equal(t, LogGroupName(w), lg.Properties["LogGroupName"])
+	assert.Equal(t, []any{"Key", "Arn"}, getAttOf(lg.Properties["KmsKeyId"]), "the log group is encrypted with the stack's key")
 	assert.Equal(t, LogRetentionDays, lg.Properties["RetentionInDays"])
 
 	// The topic invokes the function, and only that topic may.
@@ -445,6 +454,7 @@ func TestTemplateFunction(t *testing.T) {
 }
 
 func TestTemplateEncryption(t *testing.T) {
+	w := "web01"
 	tp := parseTemplate(t, mustRender(t, goldenConfigs[0].cfg).Template)
 	keyID, key := tp.only(t, "AWS::KMS::Key")
 	assert.Equal(t, true, key.Properties["EnableKeyRotation"])
@@ -453,19 +463,135 @@ func TestTemplateEncryption(t *testing.T) {
 
 	doc := key.Properties["KeyPolicy"].(map[string]any)
 	services := map[string][]any{}
+	conds := map[string]any{}
 	for _, s := range doc["Statement"].([]any) {
 		st := s.(map[string]any)
 		assert.Equal(t, "Allow", st["Effect"])
 		pr := st["Principal"].(map[string]any)
 		assert.NotEqual(t, "*", pr["AWS"], "no key grant to everyone")
-		if svc, ok := pr["Service"].(string); ok {
+		svc, ok := pr["Service"].(string)
+		if sv, isSub := pr["Service"].(map[string]any); isSub {
+			svc, ok = sv["Fn::Sub"].(string), true
+		}
+		if ok {
 			services[svc] = st["Action"].([]any)
+			conds[svc] = st["Condition"]
 		}
 	}
 	assert.Equal(t, map[string][]any{
-		"cloudwatch.amazonaws.com": {"kms:Decrypt", "kms:GenerateDataKey*"},
-		"sns.amazonaws.com":        {"kms:Decrypt", "kms:GenerateDataKey*"},
+		"cloudwatch.amazonaws.com":              {"kms:Decrypt", "kms:GenerateDataKey*"},
+		"sns.amazonaws.com":                     {"kms:Decrypt", "kms:GenerateDataKey*"},
+		"logs.${AWS::Region}.${AWS::URLSuffix}": {"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 	}, services)
+	// Every service principal is held to this workload's resources.
+	alarmArn := func(name string) any {
+		return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + name}
+	}
+	assert.Equal(t, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+		"ArnEquals": map[string]any{"aws:SourceArn": []any{alarmArn(StatusAlarmName(w)), alarmArn(ConnectedAlarmName(w)),
+			alarmArn(DLQAlarmName(w)), alarmArn(DLQMissingAlarmName(w))}},
+	}, conds["cloudwatch.amazonaws.com"], "CloudWatch may use the key only for this workload's alarms")
+	assert.Equal(t, map[string]any{
+		"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + LogGroupName(w)}},
+	}, conds["logs.${AWS::Region}.${AWS::URLSuffix}"], "CloudWatch Logs may use the key only for the function's log group")
+	// Every alarm in the template is named in the CloudWatch condition.
+	names := map[string]bool{}
+	for _, r := range tp.Resources {
+		if r.Type == "AWS::CloudWatch::Alarm" {
+			names[r.Properties["AlarmName"].(string)] = true
+		}
+	}
+	assert.Len(t, names, 4)
+	for n := range names {
+		assert.Contains(t, conds["cloudwatch.amazonaws.com"].(map[string]any)["ArnEquals"].(map[string]any)["aws:SourceArn"], alarmArn(n))
+	}
+}
+
+// checkovSkips returns the check IDs a resource suppresses in its Metadata,
+// failing on a skip without a reason.
+func checkovSkips(t *testing.T, r parsedResource) []string {
+	t.Helper()
+	ck, _ := r.Metadata["checkov"].(map[string]any)
+	var ids []string
+	for _, s := range asList(ck["skip"]) {
+		sk := s.(map[string]any)
+		c, _ := sk["comment"].(string)
+		assert.Greater(t, len(c), 20, "checkov skip %v needs its reason", sk["id"])
+		ids = append(ids, sk["id"].(string))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Issue 8 §3: an ALARM raised while the stack is being created must not be
+// lost, so both detection alarms wait for the function's subscription, its
+// invoke permission, its failure destination and (through the handle) the
+// launch policy.
+func TestDetectionAlarmsWaitForTheFunctionPath(t *testing.T) {
+	tp := parseTemplate(t, mustRender(t, goldenConfigs[0].cfg).Template)
+	want := []string{"FunctionSubscription", "TopicInvokesFunction", "FunctionAsyncConfig", "LaunchPolicyReady"}
+	for _, id := range []string{"StatusAlarm", "ConnectedAlarm"} {
+		assert.Equal(t, want, tp.Resources[id].DependsOn, id)
+		for _, d := range tp.Resources[id].DependsOn {
+			_, ok := tp.Resources[d]
+			assert.True(t, ok, "%s depends on missing %s", id, d)
+			assert.Empty(t, tp.Resources[d].Condition, "%s: DependsOn must not name a conditional resource (%s)", id, d)
+		}
+	}
+	h := tp.Resources["LaunchPolicyReady"]
+	assert.Equal(t, "AWS::CloudFormation::WaitConditionHandle", h.Type)
+	assert.Equal(t, map[string]any{"LaunchPolicy": map[string]any{"Fn::If": []any{cCanLaunch, map[string]any{"Ref": "LaunchPolicy"}, ""}}}, h.Metadata,
+		"the handle references the launch policy exactly when it exists")
+}
+
+// Issue 8 §3: SQS may delete an idle queue after 30 days; a schedule keeps it
+// active and an alarm notices it missing.
+func TestDeadLetterQueueKeptAliveAndWatched(t *testing.T) {
+	w := "web01"
+	tp := parseTemplate(t, mustRender(t, goldenConfigs[0].cfg).Template)
+	a := tp.Resources["DeadLetterMissingAlarm"].Properties
+	assert.Equal(t, DLQMissingAlarmName(w), a["AlarmName"])
+	assert.Equal(t, "AWS/SQS", a["Namespace"])
+	assert.Equal(t, "SampleCount", a["Statistic"])
+	assert.Equal(t, "breaching", a["TreatMissingData"], "a deleted queue publishes nothing")
+	assert.Equal(t, "LessThanOrEqualToThreshold", a["ComparisonOperator"])
+	assert.Equal(t, 0, a["Threshold"])
+	assert.Equal(t, 24*3600, a["Period"].(int)*a["EvaluationPeriods"].(int), "a whole day without data")
+	assert.Equal(t, a["EvaluationPeriods"], a["DatapointsToAlarm"])
+	assert.LessOrEqual(t, KeepAliveHours*3600+6*3600, a["Period"].(int)*a["EvaluationPeriods"].(int),
+		"a live queue is active for 6 h after each keep-alive, so every day-long window sees data")
+	assert.Equal(t, []any{map[string]any{"Ref": "AlertsTopic"}}, a["AlarmActions"])
+
+	s := tp.Resources["DeadLetterKeepAlive"]
+	assert.Equal(t, "AWS::Scheduler::Schedule", s.Type)
+	assert.Equal(t, "rate(12 hours)", s.Properties["ScheduleExpression"])
+	tg := s.Properties["Target"].(map[string]any)
+	assert.Equal(t, map[string]any{"Fn::Sub": "arn:${AWS::Partition}:scheduler:::aws-sdk:sqs:getQueueAttributes"}, tg["Arn"])
+	assert.Equal(t, []any{"KeepAliveRole", "Arn"}, getAttOf(tg["RoleArn"]))
+	var in map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(tg["Input"].(map[string]any)["Fn::Sub"].(string), "${DeadLetterQueue}", "https://q")), &in))
+	assert.Equal(t, "https://q", in["QueueUrl"])
+	role := tp.Resources["KeepAliveRole"].Properties
+	assert.Equal(t, map[string]any{"Fn::Sub": "oha-web01-${AWS::Region}-dlqping"}, role["RoleName"])
+	trust := role["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"Service": "scheduler.amazonaws.com"}, trust["Principal"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}}}, trust["Condition"])
+}
+
+// Every role the stack creates carries the boundary the service role insists on.
+func TestStackRolesCarryTheBoundary(t *testing.T) {
+	for _, gc := range goldenConfigs {
+		tp := parseTemplate(t, mustRender(t, gc.cfg).Template)
+		n := 0
+		for id, r := range tp.Resources {
+			if r.Type == "AWS::IAM::Role" {
+				n++
+				assert.Equal(t, map[string]any{"Fn::Sub": boundaryArnSub(gc.cfg.Workload)}, r.Properties["PermissionsBoundary"], id)
+			}
+		}
+		assert.Equal(t, 2, n)
+	}
 }
 
 // ---- IAM: every statement scoped to the workload wherever the API allows ----
@@ -476,6 +602,7 @@ var starOnly = map[string]bool{
 	"ec2:DescribeInstances":              true,
 	"ec2:DescribeInstanceStatus":         true,
 	"ec2:DescribeLaunchTemplateVersions": true,
+	"ec2:DescribeSubnets":                true,
 	"cloudwatch:GetMetricData":           true,
 }
 
@@ -490,19 +617,48 @@ var unscopedLaunchResources = map[string]bool{
 	"volume/*": true, "key-pair/*": true, "image/*": true,
 }
 
-// wantActions is everything the function may do: a new action must be added
-// here on purpose.
+// wantActions is everything the function's roles may do: a new action must be
+// added here on purpose, with the reason.
 var wantActions = []string{
-	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "ec2:CreateTags", "ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
-	"ec2:RunInstances", "ec2:StopInstances", "iam:PassRole", "kms:Decrypt", "kms:GenerateDataKey",
-	"logs:CreateLogStream", "logs:PutLogEvents", "sns:ListSubscriptionsByTopic", "sns:Publish", "sqs:SendMessage",
-	"ssm:GetParameter", "ssm:PutParameter",
+	"cloudwatch:DescribeAlarms",
+	"cloudwatch:GetMetricData",
+	"cloudwatch:SetAlarmState", // re-arm an alarm still in ALARM after a run with no action (CONTRACT.md)
+	"ec2:CreateTags",
+	"ec2:DescribeInstanceStatus",
+	"ec2:DescribeInstances",
+	"ec2:DescribeLaunchTemplateVersions",
+	"ec2:DescribeSubnets", // drill: the recovery subnet has EnableLniAtDeviceIndex=1 (CONTRACT.md)
+	"ec2:RunInstances",
+	"ec2:StopInstances",
+	"ec2:TerminateInstances", // terminate the fenced primary once the recovery instance runs, or a recovery instance that died (CONTRACT.md)
+	"iam:PassRole",
+	"kms:Decrypt",
+	"kms:GenerateDataKey",
+	"logs:CreateLogStream",
+	"logs:PutLogEvents",
+	"sns:ListSubscriptionsByTopic",
+	"sns:Publish",
+	"sqs:GetQueueAttributes", // drill: the DLQ exists; the keep-alive schedule's only action (CONTRACT.md, issue 8 §3)
+	"sqs:SendMessage",
+	"ssm:GetParameter",
+	"ssm:PutParameter",
 }
+
+// wantDenied is what the roles explicitly deny: starting a fenced instance.
+var wantDenied = []string{"ec2:StartInstances"}
 
 // iamProblems returns every statement resource that is not scoped to workload
 // w, and the set of actions granted.
 func iamProblems(tp parsedTemplate, w string) (problems []string, actions []string) {
+	problems, actions, _ = iamProblemsDenied(tp, w)
+	return problems, actions
+}
+
+// iamProblemsDenied is iamProblems that also returns the denied actions. The
+// only Deny allowed is DenyStartFenced's exact shape.
+func iamProblemsDenied(tp parsedTemplate, w string) (problems []string, actions []string, denied []string) {
 	seen := map[string]bool{}
+	deniedSeen := map[string]bool{}
 	workloadParams := []string{"${" + pRole + "}", "${" + pPrimaryOP + "}"}
 	for id, r := range tp.Resources {
 		var docs []any
@@ -522,6 +678,18 @@ func iamProblems(tp parsedTemplate, w string) (problems []string, actions []stri
 				st := s.(map[string]any)
 				sid, _ := st["Sid"].(string)
 				where := id + "/" + sid
+				if st["Effect"] == "Deny" {
+					want := map[string]any{"Sid": "DenyStartFenced", "Effect": "Deny", "Action": []any{"ec2:StartInstances"},
+						"Resource":  []any{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"}},
+						"Condition": map[string]any{"StringEquals": map[string]any{"ec2:ResourceTag/outposts-ha:fenced": "true"}}}
+					if !reflect.DeepEqual(want, st) {
+						problems = append(problems, where+": the only Deny expected is DenyStartFenced")
+					}
+					for _, a := range asList(st["Action"]) {
+						deniedSeen[a.(string)] = true
+					}
+					continue
+				}
 				if st["Effect"] != "Allow" {
 					problems = append(problems, where+": only Allow statements expected")
 				}
@@ -552,7 +720,11 @@ func iamProblems(tp parsedTemplate, w string) (problems []string, actions []stri
 		actions = append(actions, a)
 	}
 	sort.Strings(actions)
-	return problems, actions
+	for a := range deniedSeen {
+		denied = append(denied, a)
+	}
+	sort.Strings(denied)
+	return problems, actions, denied
 }
 
 func resourceProblem(tp parsedTemplate, w string, workloadParams, acts []string, res any, cond map[string]any) string {
@@ -643,9 +815,10 @@ func TestIAMScopedToWorkload(t *testing.T) {
 	for _, gc := range goldenConfigs {
 		t.Run(gc.name, func(t *testing.T) {
 			tp := parseTemplate(t, mustRender(t, gc.cfg).Template)
-			problems, actions := iamProblems(tp, gc.cfg.Workload)
+			problems, actions, denied := iamProblemsDenied(tp, gc.cfg.Workload)
 			assert.Empty(t, problems)
 			assert.Equal(t, wantActions, actions)
+			assert.Equal(t, wantDenied, denied)
 		})
 	}
 }
@@ -729,7 +902,7 @@ func TestIAMLaunchGrants(t *testing.T) {
 func TestTemplateAvoidsReferenceTraps(t *testing.T) {
 	for _, gc := range goldenConfigs {
 		s := string(mustRender(t, gc.cfg).Template)
-		for _, bad := range []string{"python", "VpcConfig", "AWSLambdaVPCAccessExecutionRole", "ReservedConcurrentExecutions", "SecurityGroup", "arn:aws:"} {
+		for _, bad := range []string{"python", "VpcConfig", "AWSLambdaVPCAccessExecutionRole", "SecurityGroup", "arn:aws:"} {
 			assert.NotContains(t, s, bad, gc.name)
 		}
 	}
@@ -760,4 +933,47 @@ func FuzzRender(f *testing.F) {
 		var v map[string]any
 		require.NoError(t, yaml.Unmarshal(r.Template, &v))
 	})
+}
+
+// CONTRACT.md: what the failover function newly calls, granted exactly.
+func TestFunctionRoleContractGrants(t *testing.T) {
+	w := "web01"
+	tp := parseTemplate(t, mustRender(t, goldenConfigs[0].cfg).Template)
+	bySid := map[string]map[string]any{}
+	base := tp.Resources["FunctionRole"].Properties["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)
+	for _, d := range []map[string]any{base, tp.Resources["LaunchPolicy"].Properties["PolicyDocument"].(map[string]any)} {
+		for _, s := range asList(d["Statement"]) {
+			st := s.(map[string]any)
+			bySid[st["Sid"].(string)] = st
+		}
+	}
+	sub := func(s string) map[string]any { return map[string]any{"Fn::Sub": s} }
+	alarms := []any{sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + StatusAlarmName(w)),
+		sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + ConnectedAlarmName(w))}
+	assert.Equal(t, []any{"cloudwatch:SetAlarmState"}, bySid["RearmWorkloadAlarms"]["Action"])
+	assert.Equal(t, alarms, bySid["RearmWorkloadAlarms"]["Resource"], "only the two detection alarms")
+	assert.Contains(t, bySid["DescribeInstances"]["Action"], "ec2:DescribeSubnets")
+	assert.Equal(t, []any{"sqs:SendMessage", "sqs:GetQueueAttributes"}, bySid["DeadLetter"]["Action"])
+	assert.Equal(t, []any{map[string]any{"Fn::GetAtt": []any{"DeadLetterQueue", "Arn"}}}, bySid["DeadLetter"]["Resource"])
+
+	instances := []any{sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*")}
+	workload := map[string]any{"aws:ResourceTag/outposts-ha:workload": w}
+	assert.Equal(t, []any{"ec2:StopInstances", "ec2:TerminateInstances"}, bySid["FenceWorkloadInstances"]["Action"])
+	assert.Equal(t, map[string]any{"StringEquals": workload}, bySid["FenceWorkloadInstances"]["Condition"])
+	mark := bySid["MarkWorkloadInstanceFenced"]
+	assert.Equal(t, []any{"ec2:CreateTags"}, mark["Action"])
+	assert.Equal(t, instances, mark["Resource"])
+	assert.Equal(t, map[string]any{
+		"StringEquals":              workload,
+		"Null":                      map[string]any{"ec2:CreateAction": "true"},
+		"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []any{"outposts-ha:fenced"}},
+	}, mark["Condition"])
+
+	// The Deny lives in the role's own policy, so notify has it too.
+	deny := bySid["DenyStartFenced"]
+	require.NotNil(t, deny)
+	assert.Contains(t, asList(base["Statement"]), any(deny))
+	assert.Equal(t, "Deny", deny["Effect"])
+	assert.Equal(t, instances, deny["Resource"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"ec2:ResourceTag/"+tagFenced: "true"}}, deny["Condition"])
 }
