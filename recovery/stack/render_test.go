@@ -975,5 +975,5 @@ func TestFunctionRoleContractGrants(t *testing.T) {
 	assert.Contains(t, asList(base["Statement"]), any(deny))
 	assert.Equal(t, "Deny", deny["Effect"])
 	assert.Equal(t, instances, deny["Resource"])
-	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"ec2:ResourceTag/"+tagFenced: "true"}}, deny["Condition"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"ec2:ResourceTag/" + tagFenced: "true"}}, deny["Condition"])
 }
