@@ -23,12 +23,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 // Redacted replaces a credential in text.
@@ -496,4 +499,29 @@ func (r *Redactor) CleanAll(ss []string) []string {
 		out[i] = r.Clean(s)
 	}
 	return out
+}
+
+// TargetName checks an array-reported target name: an iSCSI name (iqn.,
+// eui., naa.) or an NVMe subsystem NQN, by the same rules as the answers file
+// (sanboot.ValidateIQN, sanboot.ValidateNQN). A name that fails is dropped by
+// the client, never cleaned into another one.
+func TargetName(p Protocol, s string) error {
+	if p == NVMeTCP {
+		return sanboot.ValidateNQN(s)
+	}
+	return sanboot.ValidateIQN(s)
+}
+
+// PortalAddr checks an array-reported portal address by the same rules as a
+// portal in the answers file (sanboot.ParsePortal): an IP literal, no IPv6
+// zone, unicast, not loopback. It returns the address in canonical form.
+func PortalAddr(s string) (string, error) {
+	if _, err := netip.ParseAddr(s); err != nil {
+		return "", fmt.Errorf("portal address %s is not an IP address", sanboot.QuoteShort(Strip(s)))
+	}
+	p, err := sanboot.ParsePortal(s, 1)
+	if err != nil {
+		return "", err
+	}
+	return p.Addr.String(), nil
 }

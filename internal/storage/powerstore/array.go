@@ -113,9 +113,9 @@ func idPath(kind, id string, action ...string) string {
 	return p
 }
 
-// Volumes lists the volumes an operator can pick (primary volumes and clones;
+// opVolumes lists the volumes an operator can pick (primary volumes and clones;
 // snapshots cannot be attached and are left out), sorted by name.
-func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
+func (c *Client) opVolumes(ctx context.Context) ([]storage.Volume, error) {
 	vols, err := listAll[volume](ctx, c, "list volumes", "/volume",
 		sel("id,name,size,type", "type", "neq.Snapshot"))
 	if err != nil {
@@ -128,15 +128,16 @@ func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
 		}
 		out = append(out, storage.Volume{ID: v.ID, Name: v.Name, SizeBytes: v.Size})
 	}
+	out = c.red.SafeVolumes(ctx, c.log, out)
 	slices.SortFunc(out, func(a, b storage.Volume) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
-// EnsureHost finds the host by name or creates it with the one initiator. An
+// opEnsureHost finds the host by name or creates it with the one initiator. An
 // existing host missing the initiator gets it added; an existing host holding
 // any other initiator is refused (KindInvalid), because that initiator would
 // see this workload's volumes.
-func (c *Client) EnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
+func (c *Client) opEnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
 	const op = "ensure host"
 	portType, osType, err := checkSpec(op, h)
 	if err != nil {
@@ -295,11 +296,11 @@ func (c *Client) lunUser(ctx context.Context, hostID string, lun int) (string, e
 	return "", nil
 }
 
-// Map attaches the volume to the host (by host id, never by name) and returns
+// opMap attaches the volume to the host (by host id, never by name) and returns
 // the LUN the array reports in host_volume_mapping. An existing attachment is
 // returned as it is. A requested LUN that another volume uses on this host is
 // KindLUNConflict; lun < 0 lets the array choose.
-func (c *Client) Map(ctx context.Context, h storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
+func (c *Client) opMap(ctx context.Context, h storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
 	const op = "map volume"
 	if err := checkHostID(op, h); err != nil {
 		return storage.Mapping{}, err
@@ -360,12 +361,12 @@ func (c *Client) Map(ctx context.Context, h storage.Host, vol storage.Volume, lu
 		Err: errors.New("attach succeeded but the array reports no host_volume_mapping for it")}
 }
 
-// Targets lists what initiators log in to for the protocol, best first: for
+// opTargets lists what initiators log in to for the protocol, best first: for
 // iSCSI one Target per target IQN (PowerStore has one per node) with the
 // portals serving it; for NVMe/TCP the cluster's subsystem NQN with the NVMe/TCP
 // portals of every appliance. A protocol the array does not serve is
 // KindUnsupported.
-func (c *Client) Targets(ctx context.Context, p storage.Protocol) ([]storage.Target, error) {
+func (c *Client) opTargets(ctx context.Context, p storage.Protocol) ([]storage.Target, error) {
 	switch p {
 	case storage.ISCSI:
 		return c.iscsiTargets(ctx)
@@ -377,9 +378,9 @@ func (c *Client) Targets(ctx context.Context, p storage.Protocol) ([]storage.Tar
 	}
 }
 
-// Target returns the first of Targets: the target with the most portals.
-func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target, error) {
-	ts, err := c.Targets(ctx, p)
+// opTarget returns the first of Targets: the target with the most portals.
+func (c *Client) opTarget(ctx context.Context, p storage.Protocol) (storage.Target, error) {
+	ts, err := c.opTargets(ctx, p)
 	if err != nil {
 		return storage.Target{}, err
 	}
@@ -396,10 +397,12 @@ func (c *Client) poolAddresses(ctx context.Context, op, purpose string) ([]poolA
 		if !slices.Contains(a.Purposes, purpose) {
 			continue
 		}
-		if _, err := netip.ParseAddr(a.Address); err != nil {
-			c.log.Warn("skipping pool address that is not an IP literal", "id", a.ID, "address", a.Address)
+		addr, err := storage.PortalAddr(a.Address)
+		if err != nil {
+			c.log.Warn("skipping pool address that is not a usable portal", "id", a.ID, "error", err.Error())
 			continue
 		}
+		a.Address = addr
 		out = append(out, a)
 	}
 	return out, nil
@@ -425,6 +428,10 @@ func (c *Client) iscsiTargets(ctx context.Context) ([]storage.Target, error) {
 				return nil, err
 			}
 			iqn = p.TargetIQN
+			if err := storage.TargetName(storage.ISCSI, iqn); iqn != "" && err != nil {
+				c.log.Warn("iSCSI port reports an unusable target IQN; skipping its portals", "ip_port_id", a.IPPortID, "error", err.Error())
+				iqn = ""
+			}
 			iqnOf[a.IPPortID] = iqn
 		}
 		if iqn == "" {
@@ -435,7 +442,7 @@ func (c *Client) iscsiTargets(ctx context.Context) ([]storage.Target, error) {
 	}
 	if len(byIQN) == 0 {
 		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnsupported,
-			Err: errors.New("the array has no IP address with the Storage_Iscsi_Target purpose")}
+			Err: errors.New("the array has no usable IP address with the Storage_Iscsi_Target purpose and a valid target IQN")}
 	}
 	out := make([]storage.Target, 0, len(byIQN))
 	for iqn, eps := range byIQN {
@@ -463,14 +470,19 @@ func (c *Client) nvmeTargets(ctx context.Context) ([]storage.Target, error) {
 	}
 	nqn := ""
 	for _, cl := range clusters {
-		if cl.NVMSubsystemNQN != "" {
-			nqn = cl.NVMSubsystemNQN
-			break
+		if cl.NVMSubsystemNQN == "" {
+			continue
 		}
+		if err := storage.TargetName(storage.NVMeTCP, cl.NVMSubsystemNQN); err != nil {
+			c.log.Warn("cluster reports an unusable NVMe subsystem NQN; skipping it", "cluster", cl.ID, "error", err.Error())
+			continue
+		}
+		nqn = cl.NVMSubsystemNQN
+		break
 	}
 	if nqn == "" {
 		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnsupported,
-			Err: errors.New("the cluster reports no NVMe subsystem NQN")}
+			Err: errors.New("the cluster reports no usable NVMe subsystem NQN")}
 	}
 	var eps []storage.Endpoint
 	for _, a := range addrs {
@@ -491,9 +503,9 @@ func addEndpoint(eps []storage.Endpoint, e storage.Endpoint) []storage.Endpoint 
 	return eps
 }
 
-// Snapshot takes a snapshot of the volume. Re-running with the same name
+// opSnapshot takes a snapshot of the volume. Re-running with the same name
 // returns the snapshot an earlier run made of the same volume.
-func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
+func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
 	const op = "create snapshot"
 	if vol.ID == "" {
 		return storage.Snapshot{}, invalid(op, "volume %q has no id", vol.Name)
@@ -526,9 +538,9 @@ func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) 
 	return storage.Snapshot{}, err
 }
 
-// Unmap detaches the volume from the host. A mapping that is already absent
+// opUnmap detaches the volume from the host. A mapping that is already absent
 // (or a host or volume that no longer exists) is success.
-func (c *Client) Unmap(ctx context.Context, h storage.Host, vol storage.Volume) error {
+func (c *Client) opUnmap(ctx context.Context, h storage.Host, vol storage.Volume) error {
 	const op = "unmap volume"
 	if err := checkHostID(op, h); err != nil {
 		return err
@@ -543,19 +555,57 @@ func (c *Client) Unmap(ctx context.Context, h storage.Host, vol storage.Volume) 
 		return nil
 	}
 	_, err := c.do(ctx, call{op: op, method: http.MethodPost, path: idPath("volume", vol.ID, "detach"), body: detach{HostID: h.ID}}, nil)
-	if err == nil || storage.KindOf(err) == storage.KindNotFound {
+	if err == nil {
 		c.log.Info("unmapped volume", "volume", vol.Name, "host", h.Name)
 		return nil
 	}
-	if _, ok, rerr := c.mapping(ctx, "read mapping", h.ID, vol.ID); rerr == nil && !ok {
-		return nil
-	}
-	return err
+	// Refused, whatever the code says (a "not attached" code included): only
+	// a mapping that is gone on a re-read is success.
+	return c.goneAfter(ctx, err, "mapping", func() (bool, error) {
+		_, ok, rerr := c.mapping(ctx, "read mapping", h.ID, vol.ID)
+		return ok, rerr
+	})
 }
 
-// DeleteHost deletes the host. With no id it looks the host up by name. An
+// goneAfter decides a refused delete: success only when the re-read shows the
+// object gone. Otherwise the refusal stands, marked as such when the array
+// claimed "not found" for an object it still lists.
+func (c *Client) goneAfter(ctx context.Context, derr error, what string, present func() (bool, error)) error {
+	there, rerr := present()
+	switch {
+	case rerr != nil:
+		return derr
+	case !there:
+		c.log.InfoContext(ctx, what+" already gone")
+		return nil
+	case storage.KindOf(derr) == storage.KindNotFound:
+		var se *storage.Error
+		if errors.As(derr, &se) {
+			se.Kind = storage.KindUnknown
+			se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still lists the %s", what), se.Err)
+		}
+	}
+	return derr
+}
+
+// exists reports whether GET /<kind>?id=eq.<id> lists the object.
+func (c *Client) exists(ctx context.Context, kind, id string) (bool, error) {
+	var docs []struct {
+		ID string `json:"id"`
+	}
+	if _, err := c.do(ctx, call{op: "read " + kind, method: http.MethodGet, path: "/" + kind, query: sel("id", "id", "eq."+id)}, &docs); err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(docs, func(d struct {
+		ID string `json:"id"`
+	}) bool {
+		return d.ID == id
+	}), nil
+}
+
+// opDeleteHost deletes the host. With no id it looks the host up by name. An
 // absent host is success; a host that still has mappings is refused by the array.
-func (c *Client) DeleteHost(ctx context.Context, h storage.Host) error {
+func (c *Client) opDeleteHost(ctx context.Context, h storage.Host) error {
 	const op = "delete host"
 	id := h.ID
 	if id == "" {
@@ -571,23 +621,23 @@ func (c *Client) DeleteHost(ctx context.Context, h storage.Host) error {
 		return err
 	}
 	_, err := c.do(ctx, call{op: op, method: http.MethodDelete, path: idPath("host", id)}, nil)
-	if err == nil || storage.KindOf(err) == storage.KindNotFound {
+	if err == nil {
 		c.log.Info("deleted host", "host", h.Name, "id", id)
 		return nil
 	}
-	return err
+	return c.goneAfter(ctx, err, "host", func() (bool, error) { return c.exists(ctx, "host", id) })
 }
 
-// DeleteVolume destroys the volume and its data. An absent volume is success.
-func (c *Client) DeleteVolume(ctx context.Context, vol storage.Volume) error {
+// opDeleteVolume destroys the volume and its data. An absent volume is success.
+func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	const op = "delete volume"
 	if vol.ID == "" {
 		return invalid(op, "volume %q has no id", vol.Name)
 	}
 	_, err := c.do(ctx, call{op: op, method: http.MethodDelete, path: idPath("volume", vol.ID)}, nil)
-	if err == nil || storage.KindOf(err) == storage.KindNotFound {
+	if err == nil {
 		c.log.Info("deleted volume", "volume", vol.Name, "id", vol.ID)
 		return nil
 	}
-	return err
+	return c.goneAfter(ctx, err, "volume", func() (bool, error) { return c.exists(ctx, "volume", vol.ID) })
 }

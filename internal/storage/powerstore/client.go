@@ -29,7 +29,6 @@ const (
 	cookieName  = "auth_cookie"
 
 	defaultPageSize = 1000 // PowerStore allows up to 2000 items per page
-	maxPages        = 10000
 	maxBody         = 16 << 20
 	logoutTimeout   = 30 * time.Second
 )
@@ -52,6 +51,7 @@ type Config struct {
 type Client struct {
 	base     *url.URL
 	creds    storage.Credentials
+	red      *storage.Redactor // every form of the password and of each token and cookie
 	http     *http.Client
 	log      *slog.Logger
 	pageSize int
@@ -91,13 +91,12 @@ func New(c Config) (*Client, error) {
 	// subdomain. A 3xx becomes a storage.Error instead (see apiError).
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	lg := c.Log
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
+	red := storage.NewRedactor(c.Credentials)
+	lg := red.Logger(c.Log)
 	return &Client{
 		base:     base,
 		creds:    c.Credentials,
+		red:      red,
 		http:     &own,
 		log:      lg.With("vendor", Vendor, "array", base.Host),
 		pageSize: defaultPageSize,
@@ -149,8 +148,8 @@ type reply struct {
 	header http.Header
 }
 
-// Login opens a session. It is a no-op when a session is already open.
-func (c *Client) Login(ctx context.Context) error {
+// opLogin opens a session. It is a no-op when a session is already open.
+func (c *Client) opLogin(ctx context.Context) error {
 	_, err := c.ensureSession(ctx)
 	return err
 }
@@ -203,12 +202,12 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		e := apiError(op, resp.StatusCode, body)
+		e := c.apiError(op, resp.StatusCode, body)
 		e.Kind = storage.KindAuth
 		return nil, e
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, apiError(op, resp.StatusCode, body)
+		return nil, c.apiError(op, resp.StatusCode, body)
 	}
 	var info []loginSession
 	if len(bytes.TrimSpace(body)) > 0 {
@@ -223,6 +222,8 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 			s.cookie = ck.Value
 		}
 	}
+	c.red.Add(s.token) // before anything could print them
+	c.red.Add(s.cookie)
 	if len(info) > 0 && info[0].IsPasswordChangeRequired {
 		if s.token != "" && s.cookie != "" {
 			_ = c.closeSession(ctx, s) // do not leave the refused session open; the auth error matters more
@@ -238,10 +239,10 @@ func (c *Client) login(ctx context.Context) (*session, error) {
 	return s, nil
 }
 
-// Logout closes the session. It runs even when ctx is already cancelled (a
+// opLogout closes the session. It runs even when ctx is already cancelled (a
 // failed step must not leak a session), bounded by its own timeout. A session
 // the array already dropped counts as closed.
-func (c *Client) Logout(ctx context.Context) error {
+func (c *Client) opLogout(ctx context.Context) error {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	c.mu.Lock()
@@ -271,7 +272,7 @@ func (c *Client) closeSession(ctx context.Context, s *session) error {
 		c.log.Info("logged out of array")
 		return nil
 	default:
-		return apiError(op, resp.StatusCode, body)
+		return c.apiError(op, resp.StatusCode, body)
 	}
 }
 
@@ -299,7 +300,7 @@ func (c *Client) do(ctx context.Context, k call, out any) (reply, error) {
 			continue
 		}
 		if resp.StatusCode/100 != 2 {
-			e := apiError(k.op, resp.StatusCode, body)
+			e := c.apiError(k.op, resp.StatusCode, body)
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 				e.Kind = storage.KindAuth
 			}
@@ -412,7 +413,7 @@ const (
 	codeBadRange             = "0xE04040010005"
 )
 
-func apiError(op string, status int, body []byte) *storage.Error {
+func (c *Client) apiError(op string, status int, body []byte) *storage.Error {
 	if status >= 300 && status < 400 {
 		// The client never follows a redirect (see New). Nothing from the answer
 		// is used: not the Location, which may name any host, and not a body
@@ -426,7 +427,7 @@ func apiError(op string, status int, body []byte) *storage.Error {
 	e := &storage.Error{Vendor: Vendor, Op: op, Status: status}
 	if len(eb.Messages) > 0 {
 		e.Code = normCode(eb.Messages[0].Code)
-		if m := storage.Printable(eb.Messages[0].Message); m != "" {
+		if m := c.red.Clean(eb.Messages[0].Message); m != "" {
 			e.Err = errors.New("array says: " + m)
 		}
 	}
@@ -462,10 +463,11 @@ func invalid(op string, format string, a ...any) *storage.Error {
 func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Values) ([]T, error) {
 	var all []T
 	offset := 0
-	for range maxPages {
-		var page []T
+	var budget storage.ListBudget
+	for {
+		var raw json.RawMessage
 		r, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, query: q,
-			rng: strconv.Itoa(offset) + "-" + strconv.Itoa(offset+c.pageSize-1)}, &page)
+			rng: strconv.Itoa(offset) + "-" + strconv.Itoa(offset+c.pageSize-1)}, &raw)
 		if err != nil {
 			var se *storage.Error
 			// Objects deleted while paging can push the offset past the end.
@@ -473,6 +475,16 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 				return all, nil
 			}
 			return nil, err
+		}
+		if err := budget.Spend(len(raw)); err != nil {
+			return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown, Status: r.status, Err: err}
+		}
+		var page []T
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &page); err != nil {
+				return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown, Status: r.status,
+					Err: fmt.Errorf("decode response: %w", err)}
+			}
 		}
 		all = append(all, page...)
 		if r.status != http.StatusPartialContent {
@@ -492,8 +504,6 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 		}
 		offset = last + 1
 	}
-	return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown,
-		Err: fmt.Errorf("collection has more than %d pages", maxPages)}
 }
 
 // parseContentRange reads "first-last/total" (an optional unit word first).

@@ -12,6 +12,7 @@ package powerstore_test
 
 import (
 	"crypto/rand"
+	"maps"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/outposts-ha/outposts-ha/internal/storage/storagetest"
 )
 
 const (
@@ -84,6 +87,13 @@ type psModel struct {
 	autoLUNBase    int    // the lowest LUN the array assigns on its own
 	hideHostOnce   string // the first lookup of this host name finds nothing
 	passwordChange bool
+
+	// hostile and broken knobs
+	echo         bool // every error body and response header echoes the request's secrets (storagetest.Echo)
+	foreverPages bool // every collection page is partial with one more item to come
+	padPages     int  // bytes of padding added to every collection item
+	refuse       int  // detach, DELETE host and DELETE volume answer this status and change nothing (0: off)
+	refuseCode   string
 
 	volumes []*mVolume
 	hosts   []*mHost
@@ -181,7 +191,17 @@ func (m *psModel) handler() http.Handler {
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			m.requests = append(m.requests, r.Method+" "+r.URL.Path)
+			if m.echo {
+				e := storagetest.Echo(r, storagetest.ReadBody(r))
+				storagetest.EchoHeaders(w, e)
+				body, _ := json.Marshal(map[string]any{"messages": []any{map[string]any{"code": "0xE0000000000", "severity": "Error", "message_l10n": e}}})
+				w = storagetest.EchoErrors(w, body)
+			}
 			if auth && !m.authorised(w, r) {
+				return
+			}
+			if m.refuse != 0 && (r.Method == http.MethodDelete || strings.HasSuffix(r.URL.Path, "/detach")) {
+				writeErr(w, m.refuse, m.refuseCode, "refused by the array")
 				return
 			}
 			h(w, r)
@@ -309,14 +329,30 @@ func (m *psModel) collection(w http.ResponseWriter, r *http.Request, fields []st
 			return
 		}
 	}
-	if first >= total && total > 0 {
+	if first >= total && total > 0 && !m.foreverPages {
 		writeErr(w, http.StatusRequestedRangeNotSatisfiable, codeBadRange, "range beyond the collection")
 		return
+	}
+	asked := first
+	if m.foreverPages {
+		first = 0 // every page re-serves the first item
 	}
 	last = min(last, first+m.pageMax-1, total-1)
 	page := []map[string]any{}
 	if total > 0 {
 		page = proj[first : last+1]
+	}
+	if m.padPages > 0 {
+		for i, d := range page {
+			c := maps.Clone(d)
+			c["padding"] = strings.Repeat("x", m.padPages)
+			page[i] = c
+		}
+	}
+	if m.foreverPages && total > 0 {
+		w.Header().Set("Content-Range", fmt.Sprintf("%d-%d/%d", asked, asked, asked+10))
+		writeJSON(w, http.StatusPartialContent, page[:1])
+		return
 	}
 	if first == 0 && last >= total-1 {
 		writeJSON(w, http.StatusOK, page)

@@ -98,8 +98,9 @@ func Echo(r *http.Request, body []byte) string { return strings.Join(EchoParts(r
 // EchoParts is Echo before joining.
 func EchoParts(r *http.Request, body []byte) []string {
 	var out []string
-	if _, pw, ok := r.BasicAuth(); ok {
-		out = append(out, "pw="+pw)
+	if u, pw, ok := r.BasicAuth(); ok {
+		j, _ := json.Marshal(map[string]string{"user": u, "password": pw})
+		out = append(out, "pw="+pw, "login body "+string(j))
 	}
 	if len(body) > 0 && bytes.Contains(body, []byte("password")) {
 		out = append(out, "body="+string(body))
