@@ -12,10 +12,10 @@ package powerstore_test
 
 import (
 	"crypto/rand"
-	"maps"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
