@@ -5,30 +5,46 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 // MaxAnswersSize bounds the answers file; a real one is a few kilobytes.
 const MaxAnswersSize = 256 << 10
 
-// secretKeyRE matches keys that would hold a secret inline.
-var secretKeyRE = regexp.MustCompile(`(?i)^(password|passwd|hashed_passwd|plain_text_passwd|chpasswd|secret|api_?token|token|chap_?password|chap_?secret|dh_?chap_?\w*key|mutual_password|private_key|ssh_keys)$`)
+// maxNodes bounds how many YAML nodes a walk visits, aliases expanded: a real
+// answers file has a few hundred. An alias bomb stops here instead of
+// exhausting memory or time.
+const maxNodes = 20000
 
 // Parse decodes an answers file, refusing unknown keys and inline secrets, then
-// normalises defaults. It does not validate values: call Validate.
+// normalises defaults. It does not validate values: call Validate. Every
+// problem it reports is a Problems value, so callers can treat it as bad input.
 func Parse(data []byte) (*Spec, error) {
 	if len(data) > MaxAnswersSize {
-		return nil, fmt.Errorf("answers file is %d bytes: the limit is %d", len(data), MaxAnswersSize)
+		return nil, Problems{{Field: "(file)", Message: fmt.Sprintf("is %d bytes: the limit is %d", len(data), MaxAnswersSize), Fix: "an answers file is a few kilobytes: check you gave the right file"}}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Problems{{Field: "(file)", Message: "is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Fix: "check indentation and quoting; values with ':' or '\\' go in single quotes"}}
-	}
-	if probs := findInlineSecrets(&root, ""); len(probs) > 0 {
+	root, probs := parseOneDocument(data, "(file)")
+	if probs != nil {
 		return nil, probs
+	}
+	if root == nil {
+		return nil, Problems{{Field: "(file)", Message: "is empty", Fix: "start from one of the files in examples/"}}
+	}
+	if probs := findInlineSecrets(root, ""); len(probs) > 0 {
+		return nil, probs
+	}
+	w := &schemaWalker{}
+	w.walk(root, reflect.TypeOf(Spec{}), "")
+	if len(w.ps) > 0 {
+		return nil, w.ps
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -37,17 +53,10 @@ func Parse(data []byte) (*Spec, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Problems{{Field: "(file)", Message: "is empty", Fix: "start from one of the files in examples/"}}
 		}
-		return nil, Problems{{Field: "(file)", Message: strings.TrimPrefix(err.Error(), "yaml: "), Fix: "check the key names and value types against the files in examples/"}}
+		return nil, Problems{yamlProblem("(file)", err, data)}
 	}
 	if cc := s.Guest.CloudConfig; cc != "" {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(cc), &n); err != nil || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
-			return nil, Problems{{Field: "guest.cloud_config", Message: "is not a YAML mapping", Fix: "give cloud-config as YAML keys (packages:, runcmd:, ...)"}}
-		}
-		if probs := findInlineSecrets(&n, "guest.cloud_config"); len(probs) > 0 {
-			for i := range probs {
-				probs[i].Fix = "user data is readable by anyone who can describe the instance: set passwords in the image or fetch them from Secrets Manager at boot"
-			}
+		if probs := checkCloudConfig(cc); len(probs) > 0 {
 			return nil, probs
 		}
 	}
@@ -55,34 +64,333 @@ func Parse(data []byte) (*Spec, error) {
 	return &s, nil
 }
 
-func findInlineSecrets(n *yaml.Node, path string) Problems {
-	var out Problems
+// parseOneDocument parses data as exactly one YAML document and returns its
+// root node (nil for an empty document). A syntax error, or a second
+// document, is a problem of field.
+func parseOneDocument(data []byte, field string) (*yaml.Node, Problems) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, Problems{yamlProblem(field, err, data)}
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		return nil, Problems{{Field: field, Message: "holds more than one YAML document ('---' starts a second one)", Fix: "keep one document: remove the '---' line and what follows, or merge it into the first"}}
+	}
+	return &root, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlProblem turns a yaml.v3 error into the answers file's language: the
+// line, what is wrong, and a fix; tabs used for indentation are named as such.
+func yamlProblem(field string, err error, data []byte) Problem {
+	if n := tabIndentLine(data); n > 0 {
+		return Problem{Field: field, Message: fmt.Sprintf("line %d is indented with a tab: tabs are not allowed for indentation, use spaces", n), Fix: "replace the tabs at the start of the line with spaces"}
+	}
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		msg = "line " + m[1] + ": " + m[2]
+	}
+	if strings.Contains(msg, "excessive aliasing") {
+		return Problem{Field: field, Message: "expands its aliases (*name) into too many values", Fix: "write the values out instead of nesting aliases"}
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return Problem{Field: field, Message: "is not valid YAML: " + msg, Fix: "check indentation and quoting; values with ':' or '\\' go in single quotes"}
+}
+
+// tabIndentLine returns the first line (1-based) whose indentation holds a
+// tab, or 0.
+func tabIndentLine(data []byte) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if strings.Contains(indent, "\t") && strings.TrimSpace(line) != "" {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// schemaWalker checks a YAML tree against a Go type before decoding, so that
+// problems are reported with the key path and in the answers file's terms:
+// unknown keys (with a suggestion), duplicate keys, wrong shapes, and integers
+// that are not plain decimal.
+type schemaWalker struct {
+	ps    Problems
+	nodes int
+}
+
+func (w *schemaWalker) add(field, msg, fix string) {
+	if field == "" {
+		field = "(file)"
+	}
+	w.ps = append(w.ps, Problem{Field: field, Message: msg, Fix: fix})
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// resolve follows an alias, counting the nodes it expands.
+func (w *schemaWalker) resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func (w *schemaWalker) budget() bool {
+	w.nodes++
+	if w.nodes == maxNodes+1 {
+		w.add("(file)", "expands its aliases (*name) into too many values", "write the values out instead of nesting aliases")
+	}
+	return w.nodes <= maxNodes
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return kindName(t.Elem())
+	case reflect.Struct:
+		return "a mapping of keys"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "text"
+}
+
+func nodeName(n *yaml.Node) string {
 	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			out = append(out, findInlineSecrets(c, path)...)
-		}
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			if secretKeyRE.MatchString(k.Value) && !strings.HasSuffix(k.Value, "_arn") {
-				out = append(out, Problem{
-					Field:   p,
-					Message: "holds a secret inline; the answers file never carries secrets",
-					Fix:     "store it in Secrets Manager and give its ARN (credentials.secret_arn / chap_secret_arn), or name an environment variable (credentials.env)",
-				})
-				continue
-			}
-			out = append(out, findInlineSecrets(v, p)...)
-		}
+		return "a mapping"
 	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			out = append(out, findInlineSecrets(c, fmt.Sprintf("%s[%d]", path, i))...)
+		return "a list"
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "true/false"
+	}
+	return "text"
+}
+
+var plainDecimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+
+func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
+	if !w.budget() {
+		return
+	}
+	n = w.resolve(n)
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			w.walk(c, t, path)
 		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // an empty value: the field keeps its zero value
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			w.add(path, "is "+nodeName(n)+" but must be "+kindName(t), "indent its keys below it, one per line: key: value")
+			return
+		}
+		w.walkMapping(n, t, path, map[string]int{}, false)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			w.add(path, "is "+nodeName(n)+" but must be a list", `write it as ["a", "b"] or as lines starting with "- "`)
+			return
+		}
+		for i, c := range n.Content {
+			w.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode {
+			w.add(path, "is "+nodeName(n)+" but must be a whole number", "write a plain decimal number, e.g. 1")
+			return
+		}
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 || !plainDecimalRE.MatchString(n.Value) {
+			w.add(path, "is "+sanboot.QuoteShort(n.Value)+" but must be a whole number in plain decimal",
+				"write it without quotes, leading zeros, '+', '_' or 0x/0o prefixes (YAML reads 017 as octal 15), e.g. 17")
+			return
+		}
+		if _, err := strconv.ParseInt(n.Value, 10, 32); err != nil {
+			w.add(path, "is "+sanboot.QuoteShort(n.Value)+", far out of range", "give a small whole number")
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			w.add(path, "is "+nodeName(n)+" but must be true or false", "write true or false")
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			w.add(path, "is "+nodeName(n)+" but must be text", "give one value on the same line (a block of text goes after '|')")
+		}
+	}
+}
+
+// walkMapping checks the keys of one mapping against struct t. seen maps each
+// key to its line so that duplicates are named; keys that come from a '<<'
+// merge are checked against their own mapping only, since an explicit key may
+// override them.
+func (w *schemaWalker) walkMapping(n *yaml.Node, t reflect.Type, path string, seen map[string]int, _ bool) {
+	fields := structKeys(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !w.budget() {
+			return
+		}
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			w.add(path, fmt.Sprintf("line %d: has a key that is %s", k.Line, nodeName(k)), "keys are plain names such as portals")
+			continue
+		}
+		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+			src := w.resolve(v)
+			var maps []*yaml.Node
+			switch {
+			case src != nil && src.Kind == yaml.MappingNode:
+				maps = append(maps, src)
+			case src != nil && src.Kind == yaml.SequenceNode:
+				for _, c := range src.Content {
+					maps = append(maps, w.resolve(c))
+				}
+			}
+			for _, m := range maps {
+				if m == nil || m.Kind != yaml.MappingNode {
+					w.add(join(path, "<<"), "merges something that is not a mapping", "merge only mappings (<<: *name)")
+					continue
+				}
+				w.walkMapping(m, t, path, map[string]int{}, true)
+			}
+			continue
+		}
+		p := join(path, k.Value)
+		if line, dup := seen[k.Value]; dup {
+			w.add(p, fmt.Sprintf("appears twice (lines %d and %d)", line, k.Line), "keep one of them")
+			continue
+		}
+		seen[k.Value] = k.Line
+		ft, ok := fields[k.Value]
+		if !ok {
+			w.add(p, "is not a key the answers file has here", unknownKeyFix(k.Value, t, path))
+			continue
+		}
+		w.walk(v, ft, p)
+	}
+}
+
+// structKeys maps each YAML key of struct t to its field type.
+func structKeys(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if name == "" || name == "-" {
+			continue
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// unknownKeyFix suggests the key the operator probably meant: a near spelling
+// at the same level, or the place where that key belongs.
+func unknownKeyFix(key string, t reflect.Type, path string) string {
+	keys := structKeys(t)
+	best, bestD := "", 3
+	if len(key) <= 4 {
+		bestD = 2
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if d := sanboot.EditDistance(strings.ToLower(key), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return "did you mean `" + best + "`?"
+	}
+	if where := SchemaPaths(key); len(where) > 0 {
+		return "`" + key + "` belongs under " + strings.Join(where, " or ")
+	}
+	here := "the top level"
+	if path != "" {
+		here = path
+	}
+	return "the keys under " + here + " are " + strings.Join(names, ", ")
+}
+
+// SchemaKeys lists every key path the answers file accepts, with [] for list
+// elements (storage.data[].lun), sorted. Tests use it to check that the
+// examples cover the whole schema.
+func SchemaKeys() []string {
+	var out []string
+	var rec func(t reflect.Type, path string)
+	rec = func(t reflect.Type, path string) {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			for k, ft := range structKeys(t) {
+				p := join(path, k)
+				out = append(out, p)
+				rec(ft, p)
+			}
+		case reflect.Slice:
+			if t.Elem().Kind() == reflect.Struct {
+				rec(t.Elem(), path+"[]")
+			}
+		}
+	}
+	rec(reflect.TypeOf(Spec{}), "")
+	sort.Strings(out)
+	return out
+}
+
+// SchemaPaths returns the parent paths under which key is a valid key.
+func SchemaPaths(key string) []string {
+	var out []string
+	for _, p := range SchemaKeys() {
+		parent, last := "", p
+		if i := strings.LastIndex(p, "."); i >= 0 {
+			parent, last = p[:i], p[i+1:]
+		}
+		if last == key && parent != "" {
+			out = append(out, parent)
+		}
+	}
+	if len(out) > 3 {
+		out = out[:3]
 	}
 	return out
 }

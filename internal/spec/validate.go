@@ -1,11 +1,13 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -54,7 +56,6 @@ func (ps Problems) Fields() []string {
 }
 
 var (
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	amiRE      = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
@@ -96,14 +97,11 @@ func (s *Spec) Validate() error {
 	if err := sanboot.ValidateWorkloadName(s.Workload); err != nil {
 		c.add("workload", err.Error(), "use lowercase letters, digits and '-', e.g. web01")
 	}
-	switch {
-	case s.Region == "":
-		c.add("region", "is empty", "give the AWS Region the Outposts are anchored to, e.g. us-west-2")
-	case !regionRE.MatchString(s.Region):
-		c.add("region", fmt.Sprintf("%q is not an AWS Region name", s.Region), "use a Region code such as us-west-2")
+	if msg, fix := regionProblem(s.Region); msg != "" {
+		c.add("region", msg, fix)
 	}
 	if s.GuestOS != "linux" && s.GuestOS != "windows" {
-		c.add("guest_os", fmt.Sprintf("%q is not supported", s.GuestOS), "use linux or windows")
+		c.add("guest_os", q(s.GuestOS)+" is not supported", "use linux or windows")
 	}
 	s.validateStorage(c)
 	s.validateIdentity(c)
@@ -189,31 +187,74 @@ func oneOf(v string, set []string) bool {
 
 func (s *Spec) validateStorage(c *checker) {
 	st := s.Storage
-	if !oneOf(st.Vendor, Vendors) {
-		c.add("storage.vendor", fmt.Sprintf("%q is not a supported vendor", st.Vendor), "use one of "+strings.Join(Vendors, ", "))
+	vendorOK, protoOK := oneOf(st.Vendor, Vendors), oneOf(st.Protocol, Protocols)
+	if !vendorOK {
+		c.add("storage.vendor", q(st.Vendor)+" is not a supported vendor", "use one of "+strings.Join(Vendors, ", "))
 	}
-	if !oneOf(st.Protocol, Protocols) {
-		c.add("storage.protocol", fmt.Sprintf("%q is not a supported protocol", st.Protocol), "use iscsi or nvme-tcp")
+	if !protoOK {
+		c.add("storage.protocol", q(st.Protocol)+" is not a supported protocol", "use iscsi or nvme-tcp")
 	}
 	if st.Protocol == "nvme-tcp" && s.GuestOS == "windows" && len(st.Data) > 0 {
 		c.add("storage.data", "NVMe/TCP data volumes are not supported on Windows guests", "use iscsi for Windows data volumes")
 	}
-	generic := st.Vendor == "generic"
-	if generic {
+	switch {
+	case st.Vendor == "generic":
 		if st.Management != nil {
 			c.add("storage.management", "the generic vendor has no management API", "remove storage.management; allow the initiator on the array yourself")
 		}
-	} else if oneOf(st.Vendor, Vendors) {
+	case vendorOK:
 		s.validateManagement(c)
 	}
-	s.validateVolume(c, "storage.boot", st.Boot)
-	for i, v := range st.Data {
-		s.validateVolume(c, fmt.Sprintf("storage.data[%d]", i), v)
+	var subnet netip.Prefix
+	if l := s.LNI.Static; l != nil {
+		if p, err := netip.ParsePrefix(l.Address); err == nil && p.Addr().Is4() {
+			subnet = p
+		}
 	}
-	if len(st.Data) > 16 {
-		c.add("storage.data", fmt.Sprintf("has %d volumes", len(st.Data)), "attach at most 16 data volumes per workload")
+	s.validateVolume(c, "storage.boot", st.Boot, vendorOK, protoOK, subnet)
+	for i, v := range st.Data {
+		s.validateVolume(c, fmt.Sprintf("storage.data[%d]", i), v, vendorOK, protoOK, subnet)
+	}
+	if len(st.Data) > MaxDataVolumes {
+		c.add("storage.data", fmt.Sprintf("has %d volumes", len(st.Data)), fmt.Sprintf("attach at most %d data volumes per workload", MaxDataVolumes))
+	}
+	// A data volume must not be the boot volume, nor repeat another data volume:
+	// the guest would mount the running root, or one disk twice.
+	seen := map[string]string{}
+	key := func(v Volume) []string {
+		var ks []string
+		if v.Volume != "" {
+			ks = append(ks, "volume "+v.Volume)
+		}
+		if v.Target != "" && v.LUN != nil {
+			ks = append(ks, fmt.Sprintf("target %s lun %d", v.Target, *v.LUN))
+		}
+		return ks
+	}
+	for _, k := range key(st.Boot) {
+		seen[k] = "storage.boot"
+	}
+	for i, v := range st.Data {
+		f := fmt.Sprintf("storage.data[%d]", i)
+		for _, k := range key(v) {
+			if other, dup := seen[k]; dup {
+				what := "the boot volume"
+				if other != "storage.boot" {
+					what = "the same volume as " + other
+				}
+				c.add(f, "is "+what+" (same "+strings.SplitN(k, " ", 2)[0]+")", "list each volume once; the boot volume is never a data volume")
+				break
+			}
+			seen[k] = f
+		}
 	}
 }
+
+// MaxDataVolumes is the most data volumes one workload attaches.
+const MaxDataVolumes = 16
+
+// MaxPortals is the most portals one volume lists.
+const MaxPortals = 8
 
 func (s *Spec) validateManagement(c *checker) {
 	m := s.Storage.Management
@@ -221,13 +262,8 @@ func (s *Spec) validateManagement(c *checker) {
 		c.add("storage.management", "is missing", "give endpoint and credentials of the array's management API")
 		return
 	}
-	switch u, err := url.Parse(m.Endpoint); {
-	case m.Endpoint == "":
-		c.add("storage.management.endpoint", "is empty", "give the array's management URL, e.g. https://10.0.0.5")
-	case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
-		c.add("storage.management.endpoint", fmt.Sprintf("%q is not a plain https://host[:port] URL", m.Endpoint), "give only scheme, host and port, e.g. https://array.example.net")
-	case u.Scheme != "https":
-		c.add("storage.management.endpoint", "does not use https", "use https://; array credentials never travel in clear text")
+	if msg, fix := endpointProblem(m.Endpoint); msg != "" {
+		c.add("storage.management.endpoint", msg, fix)
 	}
 	cr := m.Credentials
 	n := 0
@@ -240,7 +276,7 @@ func (s *Spec) validateManagement(c *checker) {
 	if cr.Env != "" {
 		n++
 		if !envNameRE.MatchString(cr.Env) {
-			c.add("storage.management.credentials.env", fmt.Sprintf("%q is not an environment variable name", cr.Env), "use uppercase letters, digits and '_', e.g. ARRAY_PASSWORD")
+			c.add("storage.management.credentials.env", q(cr.Env)+" is not an environment variable name", "use uppercase letters, digits and '_', e.g. ARRAY_PASSWORD")
 		}
 	}
 	if cr.Prompt {
@@ -259,23 +295,28 @@ func (s *Spec) validateManagement(c *checker) {
 	case !needsUser && m.Username != "":
 		c.add("storage.management.username", "is not used by Pure FlashArray", "remove it; the API token in the credentials identifies the user")
 	case m.Username != "" && !userNameRE.MatchString(m.Username):
-		c.add("storage.management.username", fmt.Sprintf("%q has characters arrays do not accept", m.Username), "use letters, digits, '_', '.', '@', '-'")
+		c.add("storage.management.username", q(m.Username)+" has characters arrays do not accept", "use letters, digits, '_', '.', '@', '-'")
 	}
 	if s.Storage.Vendor == "ontap" {
 		if m.SVM == "" {
 			c.add("storage.management.svm", "is empty", "name the storage VM (SVM) that serves the LUNs")
 		} else if !svmRE.MatchString(m.SVM) {
-			c.add("storage.management.svm", fmt.Sprintf("%q is not an SVM name", m.SVM), "use letters, digits, '_', '.', '-'")
+			c.add("storage.management.svm", q(m.SVM)+" is not an SVM name", "use letters, digits, '_', '.', '-'")
 		}
 	} else if m.SVM != "" {
 		c.add("storage.management.svm", "only applies to NetApp ONTAP", "remove it")
 	}
 }
 
-func (s *Spec) validateVolume(c *checker, field string, v Volume) {
+var ontapLUNPathRE = regexp.MustCompile(`^/vol/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}$`)
+
+func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, protoOK bool, subnet netip.Prefix) {
 	generic := s.Storage.Vendor == "generic"
 	nvme := s.Storage.Protocol == "nvme-tcp"
-	if generic {
+	switch {
+	case !vendorOK:
+		// An unknown vendor is reported once; which keys a volume needs depends on it.
+	case generic:
 		if v.Volume != "" {
 			c.add(field+".volume", "is not used by the generic vendor", "remove it; give target, portals and lun")
 		}
@@ -288,28 +329,40 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume) {
 		if v.LUN == nil {
 			c.add(field+".lun", "is missing", "give the LUN (or namespace ID) the array maps to this initiator")
 		}
-	} else if v.Volume == "" {
-		c.add(field+".volume", "is empty", "name the array volume (ONTAP: the LUN path /vol/VOL/LUN)")
-	} else if !volNameRE.MatchString(v.Volume) {
-		c.add(field+".volume", fmt.Sprintf("%q has characters array volume names cannot have", v.Volume), "use letters, digits, '/', '_', '.', ':', '-'")
+	case s.Storage.Vendor == "ontap":
+		switch {
+		case v.Volume == "":
+			c.add(field+".volume", "is empty", "give the ONTAP LUN path, /vol/VOLUME/LUN")
+		case !ontapLUNPathRE.MatchString(v.Volume):
+			c.add(field+".volume", q(v.Volume)+" is not an ONTAP LUN path", "write it as /vol/VOLUME/LUN (or /vol/VOLUME/QTREE/LUN)")
+		}
+	case v.Volume == "":
+		c.add(field+".volume", "is empty", "name the volume on the array")
+	case !volNameRE.MatchString(v.Volume):
+		c.add(field+".volume", q(v.Volume)+" has characters array volume names cannot have", "use letters, digits, '/', '_', '.', ':', '-'")
 	}
-	if v.Target != "" {
+	if v.Target != "" && protoOK {
 		if nvme {
 			if err := sanboot.ValidateNQN(v.Target); err != nil {
-				fix := "give the subsystem NQN the array reports"
+				msg, fix := splitFix(err.Error())
 				if strings.HasPrefix(strings.ToLower(v.Target), "iqn.") {
-					fix = "storage.protocol is nvme-tcp but this is an IQN: set protocol: iscsi or give the NQN"
+					msg, fix = "is an IQN, but storage.protocol is nvme-tcp", "set protocol: iscsi, or give the subsystem NQN"
+				} else if fix == "" {
+					fix = "give the subsystem NQN the array reports"
 				}
-				c.add(field+".target", "NQN "+err.Error(), fix)
+				c.add(field+".target", msg, fix)
 			}
 		} else if err := sanboot.ValidateIQN(v.Target); err != nil {
-			fix := "give the target IQN the array reports"
-			if strings.HasPrefix(strings.ToLower(v.Target), "nqn.") {
-				fix = "storage.protocol is iscsi but this is an NQN: set protocol: nvme-tcp or give the IQN"
-			} else if v.Target != strings.ToLower(v.Target) {
-				fix = "write the IQN in lowercase: " + strings.ToLower(v.Target)
+			msg, fix := splitFix(err.Error())
+			switch {
+			case strings.HasPrefix(strings.ToLower(v.Target), "nqn."):
+				msg, fix = "is an NQN, but storage.protocol is iscsi", "set protocol: nvme-tcp, or give the target IQN"
+			case v.Target != strings.ToLower(v.Target) && len(v.Target) <= sanboot.MaxNameLen:
+				msg, fix = "has uppercase letters", "write the IQN in lowercase (iSCSI names are normalised to lowercase)"
+			case fix == "":
+				fix = "give the target IQN the array reports"
 			}
-			c.add(field+".target", "IQN "+err.Error(), fix)
+			c.add(field+".target", msg, fix)
 		}
 	}
 	def := uint16(sanboot.ISCSIPort)
@@ -320,20 +373,37 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume) {
 	for i, ps := range v.Portals {
 		f := fmt.Sprintf("%s.portals[%d]", field, i)
 		p, err := sanboot.ParsePortal(ps, def)
+		if err == nil && subnet.IsValid() {
+			err = sanboot.CheckPortalInSubnet(p, subnet)
+		}
 		if err != nil {
-			c.add(f, err.Error(), "write IP[:port], e.g. 192.168.50.10:3260")
+			msg, fix := portalMessage(ps, err)
+			if fix == "" {
+				fix = "write IP[:port], e.g. 192.168.50.10:3260"
+			}
+			c.add(f, msg, fix)
 			continue
 		}
 		if j, dup := seen[p]; dup {
-			c.add(f, fmt.Sprintf("repeats portal %d (%s)", j, p), "list each portal once")
+			c.add(f, fmt.Sprintf("repeats portals[%d] (%s)", j, p), "list each portal once")
 		}
 		seen[p] = i
 	}
-	if len(v.Portals) > 8 {
-		c.add(field+".portals", fmt.Sprintf("lists %d portals", len(v.Portals)), "list at most 8 portals")
+	if len(v.Portals) > MaxPortals {
+		c.add(field+".portals", fmt.Sprintf("lists %d portals", len(v.Portals)), fmt.Sprintf("list at most %d portals", MaxPortals))
 	}
-	if v.LUN != nil && (*v.LUN < 0 || *v.LUN > sanboot.MaxLUN) {
-		c.add(field+".lun", fmt.Sprintf("%d is out of range", *v.LUN), fmt.Sprintf("use 0-%d; for arrays with an API leave it out and setup reads back the LUN the array assigns", sanboot.MaxLUN))
+	if v.LUN != nil {
+		lo, hi, what := 0, sanboot.MaxLUN, "LUN"
+		if nvme {
+			lo, hi, what = 1, sanboot.MaxLUN, "namespace ID"
+		}
+		if *v.LUN < lo || *v.LUN > hi {
+			fix := fmt.Sprintf("use a %s from %d to %d", what, lo, hi)
+			if !generic && vendorOK {
+				fix += "; or leave it out and setup reads back the one the array assigns"
+			}
+			c.add(field+".lun", fmt.Sprintf("%d is out of range", *v.LUN), fix)
+		}
 	}
 	if v.CHAPSecretARN != "" {
 		if err := sanboot.ValidateSecretARN(v.CHAPSecretARN); err != nil {
@@ -347,7 +417,7 @@ func (s *Spec) validateIdentity(c *checker) {
 		id, err := uuid.Parse(u)
 		switch {
 		case err != nil || len(u) != 36:
-			c.add("identity.uuid", fmt.Sprintf("%q is not a UUID", u), "remove it to have plan generate one, or paste the one from the record")
+			c.add("identity.uuid", q(u)+" is not a UUID", "remove it to have plan generate one, or paste the one from the record")
 		case id == uuid.Nil:
 			c.add("identity.uuid", "is the nil UUID", "remove it to have plan generate one")
 		case u != strings.ToLower(u):
@@ -368,7 +438,7 @@ func (s *Spec) validateOutposts(c *checker) {
 		case v == "":
 			c.add(field, "is empty", "give the subnet ID of that Outposts server, e.g. subnet-0abc1234def567890")
 		case !subnetRE.MatchString(v):
-			c.add(field, fmt.Sprintf("%q is not a subnet ID", v), "use subnet- followed by 8 or 17 hex digits")
+			c.add(field, q(v)+" is not a subnet ID", "use subnet- followed by 8 or 17 hex digits")
 		}
 	}
 	check("outposts.primary_subnet", o.PrimarySubnet)
@@ -378,7 +448,7 @@ func (s *Spec) validateOutposts(c *checker) {
 	}
 	for _, f := range []struct{ name, v string }{{"outposts.primary_outpost", o.PrimaryOutpost}, {"outposts.secondary_outpost", o.SecondaryOutpost}} {
 		if f.v != "" && !outpostRE.MatchString(f.v) {
-			c.add(f.name, fmt.Sprintf("%q is not an Outpost ID", f.v), "use op- followed by 17 hex digits")
+			c.add(f.name, q(f.v)+" is not an Outpost ID", "use op- followed by 17 hex digits")
 		}
 	}
 	if o.PrimaryOutpost != "" && o.PrimaryOutpost == o.SecondaryOutpost {
@@ -396,7 +466,7 @@ func (s *Spec) validateInstance(c *checker) {
 		case v == "":
 			c.add(field, "is empty", fix)
 		case !re.MatchString(v):
-			c.add(field, fmt.Sprintf("%q is not %s", v, what), fix)
+			c.add(field, q(v)+" is not "+what, fix)
 		}
 	}
 	req("instance.type", in.Type, itypeRE, "an EC2 instance type", "use a type both Outposts servers offer, e.g. c6id.2xlarge")
@@ -404,10 +474,10 @@ func (s *Spec) validateInstance(c *checker) {
 	req("instance.security_group", in.SecurityGroup, sgRE, "a security group ID", "give sg- followed by 8 or 17 hex digits")
 	req("instance.instance_profile", in.InstanceProfile, profileRE, "an instance profile name", "give the instance profile NAME whose role may read the CHAP secrets")
 	if in.KeyPair != "" && !keyPairRE.MatchString(in.KeyPair) {
-		c.add("instance.key_pair", fmt.Sprintf("%q is not a key pair name", in.KeyPair), "use the EC2 key pair name, or leave it out")
+		c.add("instance.key_pair", q(in.KeyPair)+" is not a key pair name", "use the EC2 key pair name, or leave it out")
 	}
 	if r := in.InstanceProfileRole; r != "" && (!profileRE.MatchString(r) || len(r) > 64) {
-		c.add("instance.instance_profile_role", fmt.Sprintf("%q is not an IAM role name (at most 64 characters)", r), "give the role name inside the instance profile, or leave it out")
+		c.add("instance.instance_profile_role", q(r)+" is not an IAM role name (at most 64 characters)", "give the role name inside the instance profile, or leave it out")
 	}
 	if in.InstanceProfileRole == "" && len(in.InstanceProfile) > 64 {
 		c.add("instance.instance_profile_role", "is needed: the profile name is longer than a role name can be", "give the name of the role inside the instance profile")
@@ -420,7 +490,7 @@ func (s *Spec) validateLNI(c *checker) {
 		d, err := time.ParseDuration(l.DHCPTimeout)
 		switch {
 		case err != nil:
-			c.add("lni.dhcp_timeout", fmt.Sprintf("%q is not a duration", l.DHCPTimeout), "write it like 5s or 1m")
+			c.add("lni.dhcp_timeout", q(l.DHCPTimeout)+" is not a duration", "write it like 5s or 1m")
 		case d < time.Second || d > 10*time.Minute:
 			c.add("lni.dhcp_timeout", fmt.Sprintf("%v is out of range", d), "use 1s to 10m")
 		}
@@ -435,16 +505,25 @@ func (s *Spec) validateLNI(c *checker) {
 		p, err := netip.ParsePrefix(st.Address)
 		switch {
 		case err != nil || !p.Addr().Is4():
-			c.add("lni.static.address", fmt.Sprintf("%q is not IPv4 address/prefix", st.Address), "write it like 192.168.50.20/24")
+			c.add("lni.static.address", q(st.Address)+" is not an IPv4 address with a prefix", "write it like 192.168.50.20/24")
 		case p.Bits() < 8 || p.Bits() > 30:
 			c.add("lni.static.address", fmt.Sprintf("prefix /%d is out of range", p.Bits()), "use /8 to /30")
-		case p.Addr() == p.Masked().Addr():
-			c.add("lni.static.address", "is the network address", "give the host's own address, e.g. 192.168.50.20/24")
 		default:
+			if err := sanboot.CheckStaticAddress(p, netip.Addr{}); err != nil {
+				msg, fix := splitFix(err.Error())
+				c.add("lni.static.address", msg, fix)
+				break
+			}
 			if st.Gateway != "" {
 				g, err := netip.ParseAddr(st.Gateway)
-				if err != nil || !g.Is4() || !p.Masked().Contains(g) {
-					c.add("lni.static.gateway", fmt.Sprintf("%q is not an IPv4 address inside %s", st.Gateway, p.Masked()), "give the SAN VLAN's gateway, or leave it out")
+				if err != nil || !g.Is4() {
+					c.add("lni.static.gateway", q(st.Gateway)+" is not an IPv4 address", "give the SAN VLAN's gateway inside "+p.Masked().String()+", or leave it out")
+				} else if err := sanboot.CheckStaticAddress(p, g); err != nil {
+					msg, fix := splitFix(strings.TrimPrefix(err.Error(), "gateway "))
+					if fix == "" {
+						fix = "give the SAN VLAN's gateway, or leave it out"
+					}
+					c.add("lni.static.gateway", msg, fix)
 				}
 			}
 		}
@@ -473,6 +552,161 @@ func (s *Spec) validateFailover(c *checker) {
 	case f.NotificationEmail == "":
 		c.add("failover.notification_email", "is empty", "give the on-call address that receives failover and approval notices")
 	case !emailRE.MatchString(f.NotificationEmail):
-		c.add("failover.notification_email", fmt.Sprintf("%q is not a plain email address", f.NotificationEmail), "write it as name@example.com: letters, digits and . _ % + - before the @, without a display name")
+		c.add("failover.notification_email", q(f.NotificationEmail)+" is not a plain email address", "write it as name@example.com: letters, digits and . _ % + - before the @, without a display name")
 	}
+}
+
+// q echoes at most a short prefix of a bad value.
+func q(v string) string { return sanboot.QuoteShort(v) }
+
+// FieldError is one field's problem, for per-field checks in the guided flow:
+// Message says what is wrong (without naming the field), Fix how to fix it.
+type FieldError struct {
+	Message string
+	Fix     string
+}
+
+func (e *FieldError) Error() string {
+	if e.Fix == "" {
+		return e.Message
+	}
+	return e.Message + ": " + e.Fix
+}
+
+func fieldErr(msg, fix string) error {
+	if msg == "" {
+		return nil
+	}
+	return &FieldError{Message: msg, Fix: fix}
+}
+
+func regionProblem(r string) (msg, fix string) {
+	if r == "" {
+		return "is empty", "give the AWS Region the Outposts are anchored to, e.g. us-west-2"
+	}
+	if _, ok := sanboot.RegionPartition(r); ok {
+		return "", ""
+	}
+	fix = "use a Region code such as us-west-2 (the AWS Regions list: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html)"
+	if sug := sanboot.SuggestRegion(r); sug != "" {
+		fix = "did you mean " + sug + "?"
+	}
+	return q(r) + " is not an AWS Region", fix
+}
+
+// ValidateRegion checks that r is a real AWS Region code (a *FieldError, or nil).
+func ValidateRegion(r string) error { return fieldErr(regionProblem(r)) }
+
+// ValidateEndpoint checks an array management endpoint: https://host[:port]
+// with a plain ASCII host name or IP literal, a port in 1-65535, and no user
+// info, path, query or fragment. A value holding user:password@ is never echoed.
+func ValidateEndpoint(e string) error { return fieldErr(endpointProblem(e)) }
+
+// ValidatePortal checks one portal as the answers file gives it (IP[:port]);
+// protocol picks the default port (iscsi or nvme-tcp).
+func ValidatePortal(p, protocol string) error {
+	def := uint16(sanboot.ISCSIPort)
+	if protocol == "nvme-tcp" {
+		def = sanboot.NVMeTCPPort
+	}
+	_, err := sanboot.ParsePortal(p, def)
+	if err != nil {
+		return fieldErr(portalMessage(p, err))
+	}
+	return nil
+}
+
+// portalMessage splits a portal error into message and fix.
+func portalMessage(v string, err error) (msg, fix string) {
+	var pe *sanboot.PortalError
+	if errors.As(err, &pe) {
+		msg, fix = splitFix(pe.Reason)
+		return q(v) + " " + msg, fix
+	}
+	return splitFix(err.Error())
+}
+
+// splitFix splits "what is wrong: how to fix it" at the first ": " outside
+// double quotes.
+func splitFix(s string) (msg, fix string) {
+	inQ := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			inQ = !inQ
+		case ':':
+			if !inQ && i+1 < len(s) && s[i+1] == ' ' {
+				return s[:i], s[i+2:]
+			}
+		}
+	}
+	return s, ""
+}
+
+var hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+func endpointProblem(e string) (msg, fix string) {
+	const plain = "give only scheme, host and port, e.g. https://array.example.net or https://10.0.0.5:8443"
+	if e == "" {
+		return "is empty", "give the array's management URL, e.g. https://10.0.0.5"
+	}
+	authority := e
+	if i := strings.Index(authority, "://"); i >= 0 {
+		authority = authority[i+3:]
+	}
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	if strings.Contains(authority, "@") {
+		// The part before @ may be a password: never echo it.
+		return "carries a user name or password before '@' (the value is not shown)", "remove user:password@; the password belongs in credentials (secret_arn, env or prompt) and the user in username"
+	}
+	if strings.Contains(e, "#") {
+		return "has a #fragment (the value is not shown)", plain
+	}
+	for _, r := range e {
+		if r > 0x7e || r < 0x21 {
+			return "contains a character that is not plain ASCII (lookalike, bidi, zero-width or space characters are refused; the value is not shown)", "type the host name in plain ASCII; write an international name in its xn-- form"
+		}
+	}
+	u, err := url.Parse(e)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return q(e) + " is not an https://host[:port] URL", plain
+	case u.Scheme != "https":
+		return "does not use https", "use https://; array credentials never travel in clear text"
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery:
+		return q(e) + " has a path or query", plain
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 || (len(p) > 1 && p[0] == '0') {
+			return "has port " + q(p) + ", out of range", "use a port from 1 to 65535 in plain decimal, or leave it out for 443"
+		}
+	}
+	host := u.Hostname()
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || (a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255})) || a.Is4In6() {
+			return "host " + q(host) + " is not a unicast address of an array", plain
+		}
+		if a.Is6() && !strings.Contains(u.Host, "[") {
+			return q(e) + " has an IPv6 host without brackets", "write it as https://[fd00::5]"
+		}
+		return "", ""
+	}
+	if dotted := strings.Trim(host, "0123456789."); dotted == "" {
+		return "host " + q(host) + " is not a valid IPv4 address", "give four numbers 0-255 separated by dots, or the array's host name"
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(host) > 253 {
+		return "host name is longer than 253 characters", plain
+	}
+	for _, l := range labels {
+		if !hostLabelRE.MatchString(l) {
+			return "host " + q(host) + " is not a valid host name", "use letters, digits and '-' between dots, e.g. array1.example.net"
+		}
+	}
+	return "", ""
 }

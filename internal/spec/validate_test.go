@@ -1,0 +1,542 @@
+package spec_test
+
+// Unit tests, no fakes: negative tests of the answers file's parsing and
+// validation. Each case starts from a valid answers file, changes one thing,
+// and asserts the problem it must produce (the field, and words of the
+// message), so that a check that is skipped or weakened fails here.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outposts-ha/outposts-ha/internal/spec"
+)
+
+const baseGeneric = `workload: db01
+region: us-west-2
+guest_os: linux
+storage:
+  vendor: generic
+  protocol: iscsi
+  boot:
+    target: iqn.2003-01.org.linux-iscsi.san1:boot-db01
+    portals: ["192.168.50.10:3260", "192.168.50.11"]
+    lun: 1
+    chap_secret_arn: arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/chap-AbCdEf
+  data:
+    - target: iqn.2003-01.org.linux-iscsi.san1:data-db01
+      portals: ["192.168.50.10"]
+      lun: 2
+identity:
+  uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01
+outposts:
+  primary_subnet: subnet-0a1b2c3d4e5f60718
+  secondary_subnet: subnet-0f1e2d3c4b5a69788
+instance:
+  type: c6id.2xlarge
+  helper_ami: ami-0123456789abcdef0
+  security_group: sg-0123456789abcdef0
+  instance_profile: oha-db01
+lni:
+  static:
+    address: 192.168.50.20/24
+    gateway: 192.168.50.1
+failover:
+  policy: confirmed
+  notification_email: oncall@example.com
+`
+
+const baseONTAP = `workload: erp01
+region: us-east-1
+storage:
+  vendor: ontap
+  protocol: iscsi
+  management:
+    endpoint: https://ontap-cluster1.example.net
+    username: oha-svc
+    credentials:
+      env: ONTAP_PASSWORD
+    svm: svm_san1
+  boot:
+    volume: /vol/erp01_boot/lun0
+  data:
+    - volume: /vol/erp01_data/lun0
+outposts:
+  primary_subnet: subnet-01234567
+  secondary_subnet: subnet-89abcdef
+instance:
+  type: c6id.4xlarge
+  helper_ami: ami-0a1b2c3d4e5f60789
+  security_group: sg-0a1b2c3d
+  instance_profile: oha-erp01
+failover:
+  notification_email: storage-oncall@example.com
+`
+
+// problems parses and validates doc and returns its problems (nil if valid).
+func problems(t *testing.T, doc string) spec.Problems {
+	t.Helper()
+	s, err := spec.Parse([]byte(doc))
+	if err == nil {
+		err = s.Validate()
+	}
+	if err == nil {
+		return nil
+	}
+	var ps spec.Problems
+	require.True(t, errors.As(err, &ps), "error is not Problems (would not exit 2): %v", err)
+	return ps
+}
+
+func repl(t *testing.T, doc, old, new string) string {
+	t.Helper()
+	require.Contains(t, doc, old)
+	return strings.Replace(doc, old, new, 1)
+}
+
+// expect asserts that doc has a problem on field whose text contains every word.
+func expect(t *testing.T, doc, field string, words ...string) spec.Problem {
+	t.Helper()
+	ps := problems(t, doc)
+	for _, p := range ps {
+		if p.Field == field {
+			for _, w := range words {
+				assert.Contains(t, p.Message+" (fix: "+p.Fix+")", w)
+			}
+			return p
+		}
+	}
+	t.Fatalf("no problem on %s; got %v", field, ps)
+	return spec.Problem{}
+}
+
+func TestBasesAreValid(t *testing.T) {
+	require.Empty(t, problems(t, baseGeneric))
+	require.Empty(t, problems(t, baseONTAP))
+}
+
+// Issue 9 item 6: integers are plain decimal; 017 was octal 15, 1_0 was 10.
+func TestIntegersArePlainDecimal(t *testing.T) {
+	for _, v := range []string{"017", "08", "0x1a", "0o17", "1_0", "+5", "'5'", `"5"`, "1e1", "1.0", "00", "-0x1"} {
+		t.Run(v, func(t *testing.T) {
+			p := expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lun: "+v+"\n"), "storage.boot.lun", "plain decimal")
+			assert.NotContains(t, p.Message, "storage.boot.lun")
+		})
+	}
+	for _, v := range []string{"0", "10", "4095"} {
+		require.Empty(t, problems(t, repl(t, baseGeneric, "    lun: 1\n", "    lun: "+v+"\n")), v)
+	}
+	expect(t, repl(t, baseGeneric, "  policy: confirmed\n", "  policy: confirmed\n  detection_periods: 03\n"), "failover.detection_periods", "plain decimal")
+	expect(t, repl(t, baseGeneric, "  policy: confirmed\n", "  policy: confirmed\n  datapoints_to_alarm: 0x2\n"), "failover.datapoints_to_alarm", "plain decimal")
+	expect(t, repl(t, baseGeneric, "      lun: 2\n", "      lun: 99999999999999999999\n"), "storage.data[0].lun", "out of range")
+}
+
+// Issue 9 item 7: guest.cloud_config follows the same rules as the rest of the file.
+func TestCloudConfigSameRules(t *testing.T) {
+	withCC := func(cc string) string {
+		var b strings.Builder
+		b.WriteString("guest:\n  cloud_config: |\n")
+		for _, l := range strings.Split(strings.TrimSuffix(cc, "\n"), "\n") {
+			b.WriteString("    " + l + "\n")
+		}
+		return baseGeneric + b.String()
+	}
+	require.Empty(t, problems(t, withCC("#cloud-config\npackages: [htop]\nusers:\n  - name: ops\n    lock_passwd: true\n")))
+
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	expect(t, withCC(bomb), "guest.cloud_config", "aliases")
+	expect(t, withCC("packages: [a]\npackages: [b]\n"), "guest.cloud_config.packages", "twice")
+	expect(t, withCC("write_files:\n  - path: /a\n    path: /b\n"), "guest.cloud_config.write_files[0].path", "twice")
+	expect(t, withCC("packages: [a]\n---\nruncmd: [ls]\n"), "guest.cloud_config", "more than one YAML document")
+
+	secrets := map[string]string{
+		"lxd:\n  init:\n    trust_password: s3cret\n":                                           "guest.cloud_config.lxd.init.trust_password",
+		"rh_subscription:\n  activation-key: abc\n  org: 1\n":                                   "guest.cloud_config.rh_subscription.activation-key",
+		"rh_subscription:\n  password: abc\n":                                                   "guest.cloud_config.rh_subscription.password",
+		"chef:\n  validation_key: abc\n":                                                        "guest.cloud_config.chef.validation_key",
+		"chef:\n  validation_cert: abc\n":                                                       "guest.cloud_config.chef.validation_cert",
+		"landscape:\n  client:\n    registration_key: abc\n":                                    "guest.cloud_config.landscape.client.registration_key",
+		"spacewalk:\n  activation_key: abc\n":                                                   "guest.cloud_config.spacewalk.activation_key",
+		"mcollective:\n  conf:\n    private-cert: abc\n":                                        "guest.cloud_config.mcollective.conf.private-cert",
+		"puppet:\n  csr_attributes:\n    custom_attributes:\n      1.2.840.113549.1.9.7: abc\n": "guest.cloud_config.puppet.csr_attributes.custom_attributes.1.2.840.113549.1.9.7",
+		"puppet:\n  csr_attributes:\n    challengePassword: abc\n":                              "guest.cloud_config.puppet.csr_attributes.challengePassword",
+		"ubuntu_pro:\n  token: abc\n":                                                           "guest.cloud_config.ubuntu_pro.token",
+		"salt_minion:\n  private_key: abc\n":                                                    "guest.cloud_config.salt_minion.private_key",
+		"users:\n  - name: a\n    plain_text_passwd: abc\n":                                     "guest.cloud_config.users[0].plain_text_passwd",
+		// Behind an alias or a merge, the secret is still found.
+		"x: &x {trust_password: abc}\nlxd:\n  init: *x\n": "guest.cloud_config.x.trust_password",
+		// Values that are secrets whatever their key.
+		"write_files:\n  - path: /k\n    content: \"-----BEGIN RSA PRIVATE KEY-----\\nabc\"\n": "guest.cloud_config.write_files[0].content",
+		"apt:\n  http_proxy: http://user:hunter2@proxy:3128\n":                                 "guest.cloud_config.apt.http_proxy",
+		"runcmd:\n  - mysql --password=hunter2\n":                                              "guest.cloud_config.runcmd[0]",
+		"wireguard:\n  interfaces:\n    - content: \"[Interface]\\nPrivateKey = abc\"\n":       "guest.cloud_config.wireguard.interfaces[0].content",
+	}
+	for cc, field := range secrets {
+		t.Run(field, func(t *testing.T) {
+			p := expect(t, withCC(cc), field, "secret")
+			assert.NotContains(t, p.String(), "hunter2")
+		})
+	}
+}
+
+// Issue 9 item 8 (second document) and the empty file.
+func TestOneDocument(t *testing.T) {
+	expect(t, baseGeneric+"---\nworkload: other\n", "(file)", "more than one YAML document")
+	expect(t, baseGeneric+"---\n", "(file)", "more than one YAML document")
+	expect(t, "", "(file)", "empty")
+}
+
+// Issue 9 item 8: a data volume identical to the boot volume, or to another data volume.
+func TestDataVolumeNotBootVolume(t *testing.T) {
+	same := repl(t, baseGeneric, "    - target: iqn.2003-01.org.linux-iscsi.san1:data-db01\n      portals: [\"192.168.50.10\"]\n      lun: 2\n",
+		"    - target: iqn.2003-01.org.linux-iscsi.san1:boot-db01\n      portals: [\"192.168.50.10\"]\n      lun: 1\n")
+	expect(t, same, "storage.data[0]", "boot volume")
+	// Same target with another LUN is a different volume.
+	require.Empty(t, problems(t, repl(t, same, "      lun: 1\n", "      lun: 3\n")))
+	expect(t, repl(t, baseONTAP, "    - volume: /vol/erp01_data/lun0\n", "    - volume: /vol/erp01_boot/lun0\n"), "storage.data[0]", "boot volume")
+	twice := repl(t, baseONTAP, "    - volume: /vol/erp01_data/lun0\n", "    - volume: /vol/erp01_data/lun0\n    - volume: /vol/erp01_data/lun0\n")
+	expect(t, twice, "storage.data[1]", "storage.data[0]")
+}
+
+// Issue 9 item 8: portals that are not unicast hosts.
+func TestPortalNotUnicast(t *testing.T) {
+	for _, c := range []struct{ portal, words string }{
+		{"255.255.255.255", "broadcast"},
+		{"0.0.0.0", "unspecified"},
+		{"0.1.2.3", "this network"},
+		{"127.0.0.1", "loopback"},
+		{"240.0.0.1", "reserved"},
+		{"224.0.0.1", "multicast"},
+		{"[::1]:3260", "loopback"},
+		{"[::ffff:192.168.50.10]", "IPv4-mapped"},
+		// Known prefix (the static LNI's 192.168.50.0/24): its network and broadcast addresses.
+		{"192.168.50.0", "network address"},
+		{"192.168.50.255:3260", "broadcast address"},
+	} {
+		t.Run(c.portal, func(t *testing.T) {
+			doc := repl(t, baseGeneric, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, `portals: ["192.168.50.10:3260", "`+c.portal+`"]`)
+			expect(t, doc, "storage.boot.portals[1]", c.words)
+		})
+	}
+	// Outside the LNI's subnet, .0 and .255 can be hosts of a larger routed subnet.
+	require.Empty(t, problems(t, repl(t, baseGeneric, `"192.168.50.11"]`, `"10.1.2.0"]`)))
+}
+
+// Issue 9 item 8 and item 21: the static LNI's own address and gateway.
+func TestStaticLNI(t *testing.T) {
+	for _, c := range []struct{ addr, gw, field, words string }{
+		{"192.168.50.20/24", "192.168.50.20", "lni.static.gateway", "own address"},
+		{"192.168.50.0/24", "192.168.50.1", "lni.static.address", "network address"},
+		{"192.168.50.255/24", "192.168.50.1", "lni.static.address", "broadcast address"},
+		{"192.168.50.20/24", "192.168.50.0", "lni.static.gateway", "network address"},
+		{"192.168.50.20/24", "192.168.50.255", "lni.static.gateway", "broadcast address"},
+		{"192.168.50.20/24", "192.168.51.1", "lni.static.gateway", "inside 192.168.50.0/24"},
+		{"192.168.50.20/24", "fd00::1", "lni.static.gateway", "not an IPv4 address"},
+		{"192.168.50.20/7", "192.168.50.1", "lni.static.address", "/8 to /30"},
+		{"192.168.50.20/31", "192.168.50.21", "lni.static.address", "/8 to /30"},
+	} {
+		t.Run(c.addr+" "+c.gw, func(t *testing.T) {
+			doc := repl(t, baseGeneric, "192.168.50.20/24", c.addr)
+			doc = repl(t, doc, "gateway: 192.168.50.1\n", "gateway: "+c.gw+"\n")
+			expect(t, doc, c.field, c.words)
+		})
+	}
+	// The edges that are valid: /8 and /30, and the first and last host addresses.
+	for _, a := range []string{"10.0.0.1/8", "192.168.50.1/30", "192.168.50.254/24"} {
+		doc := repl(t, baseGeneric, "192.168.50.20/24", a)
+		doc = repl(t, doc, "    gateway: 192.168.50.1\n", "")
+		doc = repl(t, doc, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, `portals: ["10.9.9.9"]`)
+		doc = repl(t, doc, `portals: ["192.168.50.10"]`, `portals: ["10.9.9.9"]`)
+		require.Empty(t, problems(t, doc), a)
+	}
+}
+
+// Issue 9 item 8: ARNs with a made-up partition or Region.
+func TestARNPartitionAndRegion(t *testing.T) {
+	const good = "arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/chap-AbCdEf"
+	for _, c := range []struct{ arn, words string }{
+		{"arn:aws-made-up:secretsmanager:us-west-2:123456789012:secret:x", "partition"},
+		{"arn:aws:secretsmanager:xx-east-1:123456789012:secret:x", "not an AWS Region"},
+		{"arn:aws:secretsmanager:us-gov-west-1:123456789012:secret:x", "partition aws-us-gov"},
+		{"arn:aws-cn:secretsmanager:us-west-2:123456789012:secret:x", "partition aws, not aws-cn"},
+	} {
+		expect(t, repl(t, baseGeneric, good, c.arn), "storage.boot.chap_secret_arn", c.words)
+	}
+	for _, ok := range []string{"arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:x", "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x"} {
+		require.Empty(t, problems(t, repl(t, baseGeneric, good, ok)), ok)
+	}
+}
+
+// Issue 9 items 8 and 14: the management endpoint.
+func TestEndpoint(t *testing.T) {
+	const ep = "https://ontap-cluster1.example.net"
+	for _, c := range []struct{ endpoint, words string }{
+		{"https://ontap-cluster1.example.net:0", "out of range"},
+		{"https://ontap-cluster1.example.net:65536", "out of range"},
+		{"https://ontap-cluster1.example.net:99999", "out of range"},
+		{"https://ontap-cluster1.example.net:0443", "out of range"},
+		{"https://ontаp-cluster1.example.net", "not plain ASCII"},  // Cyrillic а
+		{"https://ontap\u200b-cluster1.example.net", "zero-width"}, // zero-width space
+		{"https://ontap\u202e-cluster1.example.net", "bidi"},       // right-to-left override
+		{"https://ontap_cluster1.example.net", "not a valid host name"},
+		{"https://10.20.30.300", "not a valid IPv4 address"},
+		{"https://255.255.255.255", "not a unicast"},
+		{"http://ontap-cluster1.example.net", "https"},
+		{"https://ontap-cluster1.example.net/api", "path"},
+		{"https://ontap-cluster1.example.net#x", "fragment"},
+	} {
+		t.Run(c.endpoint, func(t *testing.T) {
+			expect(t, repl(t, baseONTAP, ep, c.endpoint), "storage.management.endpoint", c.words)
+		})
+	}
+	for _, ok := range []string{"https://ontap-cluster1.example.net:1", "https://ontap-cluster1.example.net:65535", "https://10.0.0.5", "https://[fd00::5]:8443", "https://xn--ontp-cluster-p5a.example.net"} {
+		require.Empty(t, problems(t, repl(t, baseONTAP, ep, ok)), ok)
+	}
+	// A secret in the user info or the fragment is refused and never echoed.
+	for _, bad := range []string{"https://admin:hunter2@ontap-cluster1.example.net", "https://hunter2@ontap-cluster1.example.net", "https://ontap-cluster1.example.net#hunter2", "https://ontap-cluster1.example.net/#token=hunter2"} {
+		ps := problems(t, repl(t, baseONTAP, ep, bad))
+		require.NotEmpty(t, ps, bad)
+		assert.Equal(t, "storage.management.endpoint", ps[0].Field)
+		assert.NotContains(t, ps.Error(), "hunter2", bad)
+	}
+}
+
+// Issue 10 item 4: a Region that is not a real AWS Region is refused.
+func TestRegionIsReal(t *testing.T) {
+	expect(t, repl(t, baseGeneric, "region: us-west-2", "region: xx-east-1"), "region", "not an AWS Region")
+	expect(t, repl(t, baseGeneric, "region: us-west-2", "region: us-wset-2"), "region", "did you mean us-west-2?")
+	for _, r := range []string{"us-gov-west-1", "cn-northwest-1", "ap-southeast-7", "mx-central-1", "eu-isoe-west-1"} {
+		require.Empty(t, problems(t, repl(t, baseGeneric, "region: us-west-2", "region: "+r)), r)
+	}
+	require.NoError(t, spec.ValidateRegion("eu-west-1"))
+	err := spec.ValidateRegion("xx-east-1")
+	var fe *spec.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, fe.Message, "not an AWS Region")
+}
+
+// Issue 10 item 8: messages name the subject once, with one fix, in the answers file's terms.
+func TestMessages(t *testing.T) {
+	portal := func(p string) string {
+		return repl(t, baseGeneric, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, `portals: ["`+p+`"]`)
+	}
+	p := expect(t, portal("10.20.30.300"), "storage.boot.portals[0]", "not a valid IPv4 address")
+	assert.NotContains(t, p.String(), "bracket")
+	expect(t, portal("10.20.30.3:70000"), "storage.boot.portals[0]", "out of range", "1-65535")
+	expect(t, portal("10.20.30.3:0"), "storage.boot.portals[0]", "out of range")
+	expect(t, portal("san1.example.net"), "storage.boot.portals[0]", "host name", "only IP literals work at boot")
+	expect(t, portal("san1.example.net:3260"), "storage.boot.portals[0]", "host name")
+
+	// Vendor-specific advice only for that vendor.
+	expect(t, repl(t, baseONTAP, "volume: /vol/erp01_boot/lun0", "volume: erp01_boot"), "storage.boot.volume", "/vol/VOLUME/LUN")
+	pure := repl(t, baseONTAP, "vendor: ontap", "vendor: alletra")
+	pure = repl(t, pure, "    svm: svm_san1\n", "")
+	require.Empty(t, problems(t, repl(t, pure, "/vol/erp01_boot/lun0", "erp01-boot")))
+	p = expect(t, repl(t, pure, "    volume: /vol/erp01_boot/lun0\n", "    volume: \"\"\n"), "storage.boot.volume", "is empty")
+	assert.NotContains(t, p.String(), "ONTAP")
+	assert.NotContains(t, p.String(), "/vol/")
+
+	// An unknown vendor is one problem, with no knock-on errors.
+	ps := problems(t, repl(t, baseONTAP, "vendor: ontap", "vendor: netapp"))
+	require.Len(t, ps, 1, "%v", ps)
+	assert.Equal(t, "storage.vendor", ps[0].Field)
+	ps = problems(t, repl(t, baseGeneric, "protocol: iscsi", "protocol: fc"))
+	require.Len(t, ps, 1, "%v", ps)
+
+	// YAML problems in the answers file's language.
+	p = expect(t, repl(t, baseGeneric, "    portals:", "    portal:"), "storage.boot.portal", "not a key", "did you mean `portals`?")
+	assert.NotContains(t, p.String(), "spec.Volume")
+	expect(t, repl(t, baseGeneric, "  primary_subnet:", "  primary_subnte:"), "outposts.primary_subnte", "did you mean `primary_subnet`?")
+	expect(t, repl(t, baseGeneric, "workload: db01\n", "workload: db01\nportals: [\"1.2.3.4\"]\n"), "portals", "belongs under storage.boot")
+	expect(t, repl(t, baseGeneric, "  vendor: generic\n", "\tvendor: generic\n"), "(file)", "line 5", "tabs are not allowed for indentation, use spaces")
+	expect(t, repl(t, baseGeneric, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, `portals: "192.168.50.10"`), "storage.boot.portals", "must be a list")
+	expect(t, repl(t, baseGeneric, "  vendor: generic\n", "  vendor: [generic]\n"), "storage.vendor", "must be text")
+	expect(t, repl(t, baseGeneric, "  static:\n", "  static: yes\n  x:\n"), "lni.static", "must be a mapping")
+	expect(t, repl(t, baseGeneric, "workload: db01\n", "workload: db01\nworkload: db02\n"), "workload", "twice", "lines 1 and 2")
+
+	// Every message names its subject once: never the field path again, never "fix:" twice.
+	cases := []string{portal("10.20.30.300"), portal("10.20.30.3:70000"), portal("san1.example.net"), repl(t, baseGeneric, "region: us-west-2", "region: xx-east-1")}
+	for _, doc := range cases {
+		for _, p := range problems(t, doc) {
+			assert.NotContains(t, p.Message, p.Field)
+			assert.NotContains(t, p.Message, "portal \"", "the message repeats the subject: %s", p)
+			assert.NotEmpty(t, p.Fix, "%s has no fix", p)
+			assert.Equal(t, 1, strings.Count(p.String(), "fix:"), "%s", p)
+		}
+	}
+}
+
+// Issue 9 item 9: a bad value is echoed only as a short prefix.
+func TestShortEcho(t *testing.T) {
+	long := strings.Repeat("z", 5000)
+	for _, c := range []struct{ old, field string }{
+		{"type: c6id.2xlarge", "instance.type"},
+		{"region: us-west-2", "region"},
+		{"notification_email: oncall@example.com", "failover.notification_email"},
+		{"uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "identity.uuid"},
+		{"target: iqn.2003-01.org.linux-iscsi.san1:boot-db01", "storage.boot.target"},
+		{`"192.168.50.11"`, "storage.boot.portals[1]"},
+		{"arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/chap-AbCdEf", "storage.boot.chap_secret_arn"},
+	} {
+		key, _, _ := strings.Cut(c.old, ": ")
+		val := key + ": " + long
+		if strings.HasPrefix(c.old, `"`) {
+			val = `"` + long + `"`
+		}
+		if strings.HasPrefix(c.old, "arn:") {
+			val = "arn:aws:secretsmanager:us-west-2:123456789012:secret:" + long + "%"
+		}
+		p := expect(t, repl(t, baseGeneric, c.old, val), c.field)
+		assert.Less(t, len(p.String()), 600, "%s echoes too much: %d bytes", c.field, len(p.String()))
+	}
+}
+
+// Issue 9 items 21: the off-by-one at every limit of the answers file.
+func TestLimits(t *testing.T) {
+	lun := func(n int) string { return repl(t, baseGeneric, "    lun: 1\n", fmt.Sprintf("    lun: %d\n", n)) }
+	require.Empty(t, problems(t, lun(0)))
+	require.Empty(t, problems(t, lun(4095)))
+	expect(t, lun(4096), "storage.boot.lun", "out of range")
+	expect(t, lun(-1), "storage.boot.lun", "out of range")
+
+	portals := func(n int) string {
+		ps := make([]string, n)
+		for i := range ps {
+			ps[i] = fmt.Sprintf(`"192.168.50.%d"`, 100+i)
+		}
+		return repl(t, baseGeneric, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, "portals: ["+strings.Join(ps, ", ")+"]")
+	}
+	require.Empty(t, problems(t, portals(spec.MaxPortals)))
+	expect(t, portals(spec.MaxPortals+1), "storage.boot.portals", "lists 9 portals")
+
+	data := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "    - target: iqn.2003-01.org.linux-iscsi.san1:data-db01\n      portals: [\"192.168.50.10\"]\n      lun: %d\n", 10+i)
+		}
+		return repl(t, baseGeneric, "    - target: iqn.2003-01.org.linux-iscsi.san1:data-db01\n      portals: [\"192.168.50.10\"]\n      lun: 2\n", b.String())
+	}
+	require.Empty(t, problems(t, data(spec.MaxDataVolumes)))
+	expect(t, data(spec.MaxDataVolumes+1), "storage.data", "has 17 volumes")
+
+	periods := func(n, dp int) string {
+		s := fmt.Sprintf("  policy: confirmed\n  detection_periods: %d\n", n)
+		if dp != 0 {
+			s += fmt.Sprintf("  datapoints_to_alarm: %d\n", dp)
+		}
+		return repl(t, baseGeneric, "  policy: confirmed\n", s)
+	}
+	require.Empty(t, problems(t, periods(2, 0)))
+	require.Empty(t, problems(t, periods(10, 0)))
+	require.Empty(t, problems(t, periods(10, 10)))
+	require.Empty(t, problems(t, periods(3, 1)))
+	expect(t, periods(1, 0), "failover.detection_periods", "out of range")
+	expect(t, periods(11, 0), "failover.detection_periods", "out of range")
+	expect(t, periods(3, 4), "failover.datapoints_to_alarm", "between 1 and")
+	expect(t, periods(3, -1), "failover.datapoints_to_alarm", "between 1 and")
+
+	// 223-byte names: the longest valid target IQN passes, one byte more does not.
+	prefix := "iqn.2003-01.org.linux-iscsi.san1:"
+	iqn := func(n int) string { return prefix + strings.Repeat("a", n-len(prefix)) }
+	require.Empty(t, problems(t, repl(t, baseGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(223))))
+	expect(t, repl(t, baseGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(224)), "storage.boot.target", "224 bytes")
+
+	// The answers file size: MaxAnswersSize passes the size check, one byte more does not.
+	pad := func(n int) []byte {
+		b := []byte(baseGeneric)
+		return append(b, []byte("#"+strings.Repeat("x", n-len(b)-2)+"\n")...)
+	}
+	_, err := spec.Parse(pad(spec.MaxAnswersSize))
+	require.NoError(t, err)
+	_, err = spec.Parse(pad(spec.MaxAnswersSize + 1))
+	var ps spec.Problems
+	require.ErrorAs(t, err, &ps)
+	assert.Contains(t, ps[0].Message, "the limit is")
+}
+
+// Issue 9 item 10: the bounded reader refuses what is not a regular file,
+// before reading, and never blocks on a FIFO.
+func TestReadRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "a.yaml")
+	require.NoError(t, os.WriteFile(ok, []byte("12345"), 0o600))
+	got, err := spec.ReadRegularFile(ok, 5)
+	require.NoError(t, err)
+	assert.Equal(t, "12345", string(got))
+	_, err = spec.ReadRegularFile(ok, 4)
+	require.ErrorIs(t, err, spec.ErrTooLarge)
+
+	// A link to a regular file is followed.
+	link := filepath.Join(dir, "link.yaml")
+	require.NoError(t, os.Symlink(ok, link))
+	_, err = spec.ReadRegularFile(link, 5)
+	require.NoError(t, err)
+
+	// A sparse 10 GB file is refused from its size, without reading it.
+	sparse := filepath.Join(dir, "sparse")
+	f, err := os.Create(sparse)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(10<<30))
+	require.NoError(t, f.Close())
+	_, err = spec.ReadRegularFile(sparse, spec.MaxAnswersSize)
+	require.ErrorIs(t, err, spec.ErrTooLarge)
+
+	// A FIFO with no writer: refused at once (a blocking open would hang here forever).
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	_, err = spec.ReadRegularFile(fifo, spec.MaxAnswersSize)
+	require.ErrorIs(t, err, spec.ErrNotRegular)
+	assert.Contains(t, err.Error(), "FIFO")
+
+	for _, p := range []string{"/dev/zero", "/dev/null", dir} {
+		_, err = spec.ReadRegularFile(p, spec.MaxAnswersSize)
+		require.ErrorIs(t, err, spec.ErrNotRegular, p)
+	}
+
+	// The answers-file reader turns these into Problems (exit 2).
+	_, err = spec.ReadAnswersFile(fifo)
+	var ps spec.Problems
+	require.ErrorAs(t, err, &ps)
+	_, err = spec.ReadAnswersFile(sparse)
+	require.ErrorAs(t, err, &ps)
+	_, err = spec.ReadAnswersFile(filepath.Join(dir, "missing.yaml"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte(baseGeneric), 0o600))
+	s, err := spec.LoadFile(good)
+	require.NoError(t, err)
+	assert.Equal(t, "db01", s.Workload)
+}
+
+// Inline secrets in the answers file itself, including behind an alias.
+func TestInlineSecrets(t *testing.T) {
+	for _, doc := range []string{
+		repl(t, baseONTAP, "      env: ONTAP_PASSWORD\n", "      password: hunter2\n"),
+		repl(t, baseONTAP, "      env: ONTAP_PASSWORD\n", "      api_token: hunter2\n"),
+		"x: &x {password: hunter2}\n" + baseONTAP,
+	} {
+		ps := problems(t, doc)
+		require.NotEmpty(t, ps)
+		assert.Contains(t, ps.Error(), "secret inline")
+		assert.NotContains(t, ps.Error(), "hunter2")
+	}
+}
+
+// Aliases and merges in the answers file: a bomb is refused, a small merge works.
+func TestAliases(t *testing.T) {
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	ps := problems(t, bomb+baseGeneric)
+	require.NotEmpty(t, ps)
+	merged := repl(t, baseGeneric, "  data:\n    - target:", "  data:\n    - &d\n      target:")
+	merged = repl(t, merged, "identity:\n", "    - <<: *d\n      lun: 3\nidentity:\n")
+	require.Empty(t, problems(t, merged))
+}
