@@ -545,9 +545,9 @@ func TestCheckArrayDeadlineIsReportedAsFailure(t *testing.T) {
 func TestClean(t *testing.T) {
 	cases := map[string]string{
 		"plain":                       "plain",
-		"a\x1b[31mred\x1b[0m":          "a [31mred [0m",
-		"line\r\nforged":               "line forged",
-		"bidi\u202eevil\u200bzero":     "bidi evil zero",
+		"a\x1b[31mred\x1b[0m":         "a [31mred [0m",
+		"line\r\nforged":              "line forged",
+		"bidi\u202eevil\u200bzero":    "bidi evil zero",
 		"c1\u009bx":                   "c1 x",
 		"bad\xffutf8":                 "bad\ufffdutf8",
 		strings.Repeat("x", 10) + "y": "xxxxx...",
