@@ -134,11 +134,11 @@ func (c *Client) remember(hostName string) {
 	c.mu.Unlock()
 }
 
-// Volumes lists every volume whatever its provisioning type (full, thin,
+// opVolumes lists every volume whatever its provisioning type (full, thin,
 // dedup, compressed, ...), leaving out only virtual copies (snapshots), sorted
 // by name. SizeBytes is sizeMiB × 1 MiB. On this array ID and Name are both the
 // volume name, which is what WSAPI addresses volumes by.
-func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
+func (c *Client) opVolumes(ctx context.Context) ([]storage.Volume, error) {
 	var vs members[volume]
 	if _, err := c.do(ctx, call{op: "list volumes", method: http.MethodGet, path: "/volumes"}, &vs); err != nil {
 		return nil, err
@@ -150,6 +150,7 @@ func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
 		}
 		out = append(out, storage.Volume{ID: v.Name, Name: v.Name, SizeBytes: v.SizeMiB << 20})
 	}
+	out = c.red.SafeVolumes(ctx, c.log, out)
 	slices.SortFunc(out, func(a, b storage.Volume) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
 }
@@ -164,12 +165,12 @@ func hostName(op string, h storage.Host) (string, error) {
 	return n, objectName(op, "host", n)
 }
 
-// EnsureHost finds the host by name or creates it with the one initiator, the
+// opEnsureHost finds the host by name or creates it with the one initiator, the
 // persona for its OS (iSCSI) and descriptors.os. An existing iSCSI host missing
 // the IQN gets it added; an existing host holding any other initiator is
 // refused (KindInvalid), because that initiator would see this workload's
 // volumes. HPE hosts hold one NVMe NQN, set at creation.
-func (c *Client) EnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
+func (c *Client) opEnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
 	const op = "ensure host"
 	body, err := hostBody(op, h)
 	if err != nil {
@@ -347,11 +348,11 @@ func (c *Client) lunUser(ctx context.Context, hostName string, lun int, vol stri
 	return "", nil
 }
 
-// Map exports the volume to the host (never to a host set) and returns the LUN
+// opMap exports the volume to the host (never to a host set) and returns the LUN
 // the array reports in GET /vluns. An existing export is returned as it is. A
 // requested LUN another volume uses on this host is KindLUNConflict; lun < 0
 // lets the array choose (autoLun).
-func (c *Client) Map(ctx context.Context, h storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
+func (c *Client) opMap(ctx context.Context, h storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
 	const op = "map volume"
 	hn, err := hostName(op, h)
 	if err != nil {
@@ -425,29 +426,29 @@ func (c *Client) Map(ctx context.Context, h storage.Host, vol storage.Volume, lu
 		Err: errors.New("the export succeeded but GET /vluns does not list it")}
 }
 
-// Target returns the first of Targets.
-func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target, error) {
-	ts, err := c.Targets(ctx, p)
+// opTarget returns the first of Targets.
+func (c *Client) opTarget(ctx context.Context, p storage.Protocol) (storage.Target, error) {
+	ts, err := c.opTargets(ctx, p)
 	if err != nil {
 		return storage.Target{}, err
 	}
 	return ts[0], nil
 }
 
-// Targets lists targets best first. iSCSI: one Target per port IQN (each HPE
+// opTargets lists targets best first. iSCSI: one Target per port IQN (each HPE
 // iSCSI port has its own) from READY ports with protocol 2. NVMe/TCP: the
 // subsystem NQN(s) from the exports of the host last passed to EnsureHost or
 // Map, with the IPAddr of every READY protocol-6 port. See TargetsForHost.
-func (c *Client) Targets(ctx context.Context, p storage.Protocol) ([]storage.Target, error) {
+func (c *Client) opTargets(ctx context.Context, p storage.Protocol) ([]storage.Target, error) {
 	c.mu.Lock()
 	hn := c.lastHost
 	c.mu.Unlock()
-	return c.TargetsForHost(ctx, p, storage.Host{ID: hn, Name: hn})
+	return c.opTargetsForHost(ctx, p, storage.Host{ID: hn, Name: hn})
 }
 
-// TargetsForHost is Targets with the host named explicitly; the host matters
+// opTargetsForHost is Targets with the host named explicitly; the host matters
 // for NVMe/TCP only, because WSAPI reports the subsystem NQN on the host's VLUNs.
-func (c *Client) TargetsForHost(ctx context.Context, p storage.Protocol, h storage.Host) ([]storage.Target, error) {
+func (c *Client) opTargetsForHost(ctx context.Context, p storage.Protocol, h storage.Host) ([]storage.Target, error) {
 	switch p {
 	case storage.ISCSI, storage.NVMeTCP:
 	default:
@@ -464,13 +465,15 @@ func (c *Client) TargetsForHost(ctx context.Context, p storage.Protocol, h stora
 	return c.nvmeTargets(ctx, ps.Members, h)
 }
 
+// portAddr checks a port's IPAddr by the same rules as a portal in the
+// answers file (storage.PortalAddr). An unconfigured port reports 0.0.0.0.
 func (c *Client) portAddr(p port) (string, bool) {
-	a, err := netip.ParseAddr(p.IPAddr)
-	if err != nil || a.IsUnspecified() || a.Zone() != "" {
-		c.log.Warn("skipping a ready port without a usable IPAddr", "port", p.pos(), "protocol", p.Protocol)
+	a, err := storage.PortalAddr(p.IPAddr)
+	if err != nil {
+		c.log.Warn("skipping a ready port without a usable IPAddr", "port", p.pos(), "protocol", p.Protocol, "error", err.Error())
 		return "", false
 	}
-	return a.String(), true
+	return a, true
 }
 
 func (c *Client) iscsiTargets(ports []port) ([]storage.Target, error) {
@@ -485,6 +488,10 @@ func (c *Client) iscsiTargets(ports []port) ([]storage.Target, error) {
 		}
 		if p.ISCSIName == "" {
 			c.log.Warn("skipping an iSCSI port without iSCSIName", "port", p.pos())
+			continue
+		}
+		if err := storage.TargetName(storage.ISCSI, p.ISCSIName); err != nil {
+			c.log.Warn("skipping an iSCSI port with an unusable iSCSIName", "port", p.pos(), "error", err.Error())
 			continue
 		}
 		byIQN[p.ISCSIName] = addEndpoint(byIQN[p.ISCSIName], storage.Endpoint{Address: addr, Port: iscsiPort})
@@ -533,9 +540,14 @@ func (c *Client) nvmeTargets(ctx context.Context, ports []port, h storage.Host) 
 	}
 	var nqns []string
 	for _, v := range vs {
-		if v.SubsystemNQN != "" && !slices.Contains(nqns, v.SubsystemNQN) {
-			nqns = append(nqns, v.SubsystemNQN)
+		if v.SubsystemNQN == "" || slices.Contains(nqns, v.SubsystemNQN) {
+			continue
 		}
+		if err := storage.TargetName(storage.NVMeTCP, v.SubsystemNQN); err != nil {
+			c.log.Warn("skipping an export with an unusable subsystem NQN", "volume", v.VolumeName, "error", err.Error())
+			continue
+		}
+		nqns = append(nqns, v.SubsystemNQN)
 	}
 	if len(nqns) == 0 {
 		return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindNotFound,
@@ -560,9 +572,9 @@ func addEndpoint(eps []storage.Endpoint, e storage.Endpoint) []storage.Endpoint 
 	return eps
 }
 
-// Snapshot creates a read-only virtual copy of the volume. Re-running with the
+// opSnapshot creates a read-only virtual copy of the volume. Re-running with the
 // same name returns the copy an earlier run made of the same volume.
-func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
+func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
 	const op = "create snapshot"
 	vn, err := volName(op, vol)
 	if err != nil {
@@ -589,9 +601,9 @@ func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) 
 	return storage.Snapshot{}, serr
 }
 
-// Unmap removes every export of the volume to the host. No export (or an
+// opUnmap removes every export of the volume to the host. No export (or an
 // absent host or volume) is success.
-func (c *Client) Unmap(ctx context.Context, h storage.Host, vol storage.Volume) error {
+func (c *Client) opUnmap(ctx context.Context, h storage.Host, vol storage.Volume) error {
 	const op = "unmap volume"
 	hn, err := hostName(op, h)
 	if err != nil {
@@ -611,44 +623,75 @@ func (c *Client) Unmap(ctx context.Context, h storage.Host, vol storage.Volume) 
 	}
 	for _, l := range luns {
 		p := "/vluns/" + url.PathEscape(vn) + "," + strconv.Itoa(l) + "," + url.PathEscape(hn)
-		if _, err := c.do(ctx, call{op: op, method: http.MethodDelete, path: p}, nil); err != nil && storage.KindOf(err) != storage.KindNotFound {
-			if left, rerr := c.exportLUNs(ctx, vn, hn); rerr == nil && !slices.Contains(left, l) {
-				continue
+		if _, err := c.do(ctx, call{op: op, method: http.MethodDelete, path: p}, nil); err != nil {
+			// Refused, whatever the code says (NON_EXISTENT_VLUN included):
+			// only an export that is gone on a re-read is success.
+			left, rerr := c.exportLUNs(ctx, vn, hn)
+			if rerr != nil || slices.Contains(left, l) {
+				return stillThere(err, rerr, "export")
 			}
-			return err
 		}
 	}
 	c.log.Info("unexported volume", "volume", vn, "host", hn)
 	return nil
 }
 
-// DeleteHost deletes the host. An absent host is success; a host that still
+// opDeleteHost deletes the host. An absent host is success; a host that still
 // has exports or sits in a host set is refused by the array (KindInvalid).
-func (c *Client) DeleteHost(ctx context.Context, h storage.Host) error {
+func (c *Client) opDeleteHost(ctx context.Context, h storage.Host) error {
 	const op = "delete host"
 	hn, err := hostName(op, h)
 	if err != nil {
 		return err
 	}
 	_, err = c.do(ctx, call{op: op, method: http.MethodDelete, path: "/hosts/" + url.PathEscape(hn)}, nil)
-	if err == nil || storage.KindOf(err) == storage.KindNotFound {
+	if err == nil {
 		c.log.Info("deleted host", "host", hn)
 		return nil
 	}
-	return err
+	found, rerr := c.getHost(ctx, hn)
+	if rerr == nil && found == nil {
+		c.log.Info("host already gone", "host", hn)
+		return nil
+	}
+	return stillThere(err, rerr, "host")
 }
 
-// DeleteVolume destroys the volume and its data. An absent volume is success.
-func (c *Client) DeleteVolume(ctx context.Context, vol storage.Volume) error {
+// stillThere is the error of a delete the array refused while the re-read
+// still finds the object (or could not tell). A "not found" refusal for an
+// object the array still lists is no longer NotFound, which callers absorb.
+func stillThere(derr, rerr error, what string) error {
+	if rerr != nil || storage.KindOf(derr) != storage.KindNotFound {
+		return derr
+	}
+	var se *storage.Error
+	if errors.As(derr, &se) {
+		se.Kind = storage.KindUnknown
+		se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still lists the %s", what), se.Err)
+	}
+	return derr
+}
+
+// opDeleteVolume destroys the volume and its data. An absent volume is success.
+func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	const op = "delete volume"
 	vn, err := volName(op, vol)
 	if err != nil {
 		return err
 	}
 	_, err = c.do(ctx, call{op: op, method: http.MethodDelete, path: "/volumes/" + url.PathEscape(vn)}, nil)
-	if err == nil || storage.KindOf(err) == storage.KindNotFound {
+	if err == nil {
 		c.log.Info("deleted volume", "volume", vn)
 		return nil
 	}
-	return err
+	var v volume
+	_, rerr := c.do(ctx, call{op: "find volume", method: http.MethodGet, path: "/volumes/" + url.PathEscape(vn)}, &v)
+	if storage.KindOf(rerr) == storage.KindNotFound {
+		c.log.Info("volume already gone", "volume", vn)
+		return nil
+	}
+	if rerr == nil && v.Name != "" && v.Name != vn {
+		rerr = fmt.Errorf("GET /volumes/%s answered with volume %q", vn, v.Name)
+	}
+	return stillThere(err, rerr, "volume")
 }

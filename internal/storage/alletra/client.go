@@ -68,6 +68,7 @@ type Config struct {
 type Client struct {
 	base  *url.URL
 	creds storage.Credentials
+	red   *storage.Redactor // every form of the password and of each session key
 	http  *http.Client
 	log   *slog.Logger
 
@@ -101,11 +102,9 @@ func New(c Config) (*Client, error) {
 	// becomes a storage.Error instead (see apiError).
 	own := *hc
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	lg := c.Log
-	if lg == nil {
-		lg = slog.New(slog.DiscardHandler)
-	}
-	return &Client{base: base, creds: c.Credentials, http: &own, log: lg.With("vendor", Vendor, "array", base.Host)}, nil
+	red := storage.NewRedactor(c.Credentials)
+	lg := red.Logger(c.Log)
+	return &Client{base: base, creds: c.Credentials, red: red, http: &own, log: lg.With("vendor", Vendor, "array", base.Host)}, nil
 }
 
 // String names the array and never prints credentials or the session key.
@@ -145,8 +144,8 @@ type call struct {
 	body   any
 }
 
-// Login opens a WSAPI session. It is a no-op when one is already open.
-func (c *Client) Login(ctx context.Context) error {
+// opLogin opens a WSAPI session. It is a no-op when one is already open.
+func (c *Client) opLogin(ctx context.Context) error {
 	_, err := c.ensureSession(ctx)
 	return err
 }
@@ -193,7 +192,7 @@ func (c *Client) login(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if resp.StatusCode/100 != 2 {
-		e := apiError(op, resp.StatusCode, raw)
+		e := c.apiError(op, resp.StatusCode, raw)
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || e.Code == strconv.Itoa(codeInvalidUserPass) {
 			e.Kind = storage.KindAuth
 		}
@@ -202,7 +201,9 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	var out struct {
 		Key string `json:"key"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil || out.Key == "" {
+	err = json.Unmarshal(raw, &out)
+	c.red.Add(out.Key) // before anything could print it
+	if err != nil || out.Key == "" {
 		return "", &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindAuth, Status: resp.StatusCode,
 			Err: errors.New("the credentials response carried no session key")}
 	}
@@ -210,10 +211,10 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	return out.Key, nil
 }
 
-// Logout deletes the WSAPI session. It runs even when ctx is already cancelled
+// opLogout deletes the WSAPI session. It runs even when ctx is already cancelled
 // (a failed step must not leak one of the few sessions WSAPI allows), bounded
 // by its own timeout. A session the array already dropped counts as closed.
-func (c *Client) Logout(ctx context.Context) error {
+func (c *Client) opLogout(ctx context.Context) error {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	c.mu.Lock()
@@ -239,7 +240,7 @@ func (c *Client) Logout(ctx context.Context) error {
 		c.log.Info("logged out of array")
 		return nil
 	default:
-		return apiError(op, resp.StatusCode, raw)
+		return c.apiError(op, resp.StatusCode, raw)
 	}
 }
 
@@ -267,7 +268,7 @@ func (c *Client) do(ctx context.Context, k call, out any) (http.Header, error) {
 			continue
 		}
 		if resp.StatusCode/100 != 2 {
-			return resp.Header, apiError(k.op, resp.StatusCode, raw)
+			return resp.Header, c.apiError(k.op, resp.StatusCode, raw)
 		}
 		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
 			if err := json.Unmarshal(raw, out); err != nil {
@@ -359,7 +360,7 @@ type errorBody struct {
 	Desc string          `json:"desc"`
 }
 
-func apiError(op string, status int, raw []byte) *storage.Error {
+func (c *Client) apiError(op string, status int, raw []byte) *storage.Error {
 	if status >= 300 && status < 400 {
 		// The client never follows a redirect (see New). Nothing from the answer
 		// is used: not the Location, which may name any host, and not a body
@@ -379,11 +380,11 @@ func apiError(op string, status int, raw []byte) *storage.Error {
 		} else {
 			var s string
 			if json.Unmarshal(eb.Code, &s) == nil {
-				e.Code = storage.Printable(s)
+				e.Code = c.red.Clean(s)
 			}
 		}
 	}
-	if d := storage.Printable(eb.Desc); d != "" {
+	if d := c.red.Clean(eb.Desc); d != "" {
 		e.Err = errors.New("array says: " + d)
 	}
 	e.Kind = classify(status, code)

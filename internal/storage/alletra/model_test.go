@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/outposts-ha/outposts-ha/internal/storage/storagetest"
 )
 
 const (
@@ -86,6 +88,11 @@ type hpModel struct {
 	autoLUNBase  int
 	hideHostOnce string
 	subsysNQN    string // reported on the VLUNs of NVMe hosts
+
+	// hostile and broken knobs
+	echo       bool // every error body and response header echoes the request's secrets (storagetest.Echo)
+	refuse     int  // DELETE of hosts, volumes and VLUNs answers this status and changes nothing (0: off)
+	refuseCode int
 
 	volumes []*hVol
 	hosts   []*hHost
@@ -156,7 +163,17 @@ func (m *hpModel) handler() http.Handler {
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			m.requests = append(m.requests, r.Method+" "+r.URL.Path)
+			if m.echo {
+				e := storagetest.Echo(r, storagetest.ReadBody(r))
+				storagetest.EchoHeaders(w, e)
+				body, _ := json.Marshal(map[string]any{"code": 999, "desc": e})
+				w = storagetest.EchoErrors(w, body)
+			}
 			if auth && !m.authorised(w, r) {
+				return
+			}
+			if m.refuse != 0 && r.Method == http.MethodDelete && !strings.HasPrefix(r.URL.Path, "/api/v1/credentials") {
+				wsErr(w, m.refuse, m.refuseCode, "refused by the array")
 				return
 			}
 			h(w, r)

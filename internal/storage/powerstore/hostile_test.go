@@ -43,7 +43,7 @@ func TestEchoedSecretsNeverLeak(t *testing.T) {
 	note := func(err error) {
 		require.Error(t, err)
 		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
-		redacted = max(redacted, strings.Count(err.Error(), storage.Redacted))
+		redacted = strings.Count(err.Error(), storage.Redacted)
 	}
 	typo := password + "-typo"
 	bad := e.client(t, withLog, func(cfg *powerstore.Config) { cfg.Credentials.Secret = typo })
@@ -59,7 +59,7 @@ func TestEchoedSecretsNeverLeak(t *testing.T) {
 	}
 	require.NoError(t, c.Login(ctx))
 	note(c.DeleteHost(ctx, res.host)) // refused: it has a mapping; the body echoes token and cookie
-	assert.GreaterOrEqual(t, redacted, 6, "the session echo reached the client")
+	assert.GreaterOrEqual(t, redacted, 4, "the session echo reached the client: header line, upper case, base64, JSON")
 	note(c.DeleteVolume(ctx, res.mapped.Volume))
 	require.NoError(t, c.Logout(ctx))
 

@@ -90,19 +90,27 @@ var secretHeaders = []string{"Authorization", "Api-Token", "X-Auth-Token", "Dell
 // the request carried, in the forms an array could echo it in, joined by
 // " | ". For each secret header: the header line as sent (so "Authorization:
 // Basic base64(user:password)"), and the value upper-cased, in base64 and as
-// a JSON field; the Basic password in plain; the request body as sent (a JSON
-// login body with the password field). Models put it in error messages and
+// a JSON field; the password (from Basic auth or a JSON login body) in plain,
+// upper-cased and in base64, and the login body as JSON. Models put it in error messages and
 // response headers; Forms counts its parts.
 func Echo(r *http.Request, body []byte) string { return strings.Join(EchoParts(r, body), " | ") }
 
 // EchoParts is Echo before joining.
 func EchoParts(r *http.Request, body []byte) []string {
 	var out []string
+	password := func(pw string) {
+		out = append(out, "pw="+pw, strings.ToUpper(pw), base64.StdEncoding.EncodeToString([]byte(pw)))
+	}
 	if u, pw, ok := r.BasicAuth(); ok {
 		j, _ := json.Marshal(map[string]string{"user": u, "password": pw})
-		out = append(out, "pw="+pw, "login body "+string(j))
+		password(pw)
+		out = append(out, "login body "+string(j))
 	}
-	if len(body) > 0 && bytes.Contains(body, []byte("password")) {
+	var login struct {
+		Password string `json:"password"`
+	}
+	if json.Unmarshal(body, &login) == nil && login.Password != "" {
+		password(login.Password)
 		out = append(out, "body="+string(body))
 	}
 	for _, k := range secretHeaders {
