@@ -29,12 +29,19 @@ func FuzzValidateIQN(f *testing.F) {
 	for _, s := range []string{fxInitiator, fxDataIQN, "eui.02004567a425678d", "naa.52004567ba64678d", "iqn.2024-13.x", "iqn.2024-01.a-.b", "IQN.2024-01.a", "iqn.2024-01.a\n", ""} {
 		f.Add(s)
 	}
+	f.Add("iqn.2024-00.com.example")
+	f.Add("iqn.2024-1.com.example")
+	f.Add("iqn.2024-01.Com.example")
 	f.Fuzz(func(t *testing.T, s string) {
-		if ValidateIQN(s) != nil {
+		if err := ValidateIQN(s); err != nil {
 			return
 		}
-		if len(s) > MaxNameLen || !iqnChars.MatchString(s) {
+		// Accepted: it must be what the grammar allows, nothing else.
+		if len(s) > MaxNameLen || !iqnChars.MatchString(s) || s != strings.ToLower(s) {
 			t.Fatalf("accepted %q", s)
+		}
+		if strings.HasPrefix(s, "iqn.") && !validDate(s[4:]) {
+			t.Fatalf("accepted %q with a bad year-month", s)
 		}
 	})
 }
@@ -43,11 +50,13 @@ func FuzzValidateNQN(f *testing.F) {
 	for _, s := range []string{fxHostNQN, fxSubNQN, fxBootNQN, "nqn.2014-08.org.nvmexpress:uuid:7F1C9A52-3c1e-4d38-9f55-0d2c1b7a9e10", "nqn.2014-08.org.nvmexpress.discovery", "nqn.x", ""} {
 		f.Add(s)
 	}
+	f.Add("nqn.2024-13.com.example:x")
+	f.Add("nqn.2024-01.COM.example:x")
 	f.Fuzz(func(t *testing.T, s string) {
 		if ValidateNQN(s) != nil {
 			return
 		}
-		if len(s) > MaxNameLen || !nqnChars.MatchString(s) {
+		if len(s) > MaxNameLen || !nqnChars.MatchString(s) || s != strings.ToLower(s) || !validDate(strings.TrimPrefix(s, "nqn.")) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
@@ -61,7 +70,7 @@ func FuzzValidateIQNAuthority(f *testing.F) {
 		if ValidateIQNAuthority(s) != nil {
 			return
 		}
-		if strings.Contains(s, ":") || !iqnChars.MatchString(s) {
+		if strings.Contains(s, ":") || !iqnChars.MatchString(s) || !strings.HasPrefix(s, "iqn.") || !validDate(s[4:]) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
@@ -92,6 +101,10 @@ func FuzzValidateSecretARN(f *testing.F) {
 		if !safeChars.MatchString(s) || strings.Count(s, ":") < 6 {
 			t.Fatalf("accepted %q", s)
 		}
+		f := strings.SplitN(s, ":", 7)
+		if rp, ok := RegionPartition(f[3]); !ok || rp != f[1] || f[2] != "secretsmanager" || f[5] != "secret" {
+			t.Fatalf("accepted %q: partition %q, Region %q", s, f[1], f[3])
+		}
 	})
 }
 
@@ -113,13 +126,34 @@ func FuzzParsePortal(f *testing.F) {
 	for _, s := range []string{"192.168.50.10", "192.168.50.10:3261", "[fd00::1]", "[fd00::1]:4420", "fd00::1", "fe80::1%eth0", "1.2.3.4:0", "1.2.3.4 5", "host:3260", "[::ffff:192.0.2.1]:3260"} {
 		f.Add(s)
 	}
+	f.Add("255.255.255.255")
+	f.Add("127.0.0.1:3260")
+	f.Add("[::ffff:10.0.0.1]")
+	f.Add("10.20.30.300")
+	f.Add("10.0.0.1:65536")
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParsePortal(s, ISCSIPort)
+		// Inputs that must be refused, decided without the parser: an IPv4-mapped
+		// IPv6 address, and every address no initiator can log in to.
+		if a, aerr := netip.ParseAddr(strings.Trim(s, "[]")); aerr == nil && err == nil {
+			if a.Is4In6() || a.IsMulticast() || a.IsUnspecified() || a.IsLoopback() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+				t.Fatalf("accepted %q", s)
+			}
+		}
 		if err != nil {
 			return
 		}
 		if !p.Addr.IsValid() || p.Port == 0 || p.Addr.Zone() != "" {
 			t.Fatalf("%q parsed to incomplete portal %v", s, p)
+		}
+		if p.Addr.Is4In6() || p.Addr.IsMulticast() || p.Addr.IsUnspecified() || p.Addr.IsLoopback() || p.Addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			t.Fatalf("%q accepted as non-unicast %v", s, p)
+		}
+		// The port in the input, when there is one, is the parsed port, in plain decimal.
+		if i := strings.LastIndex(s, ":"); i >= 0 && (p.Addr.Is4() || strings.Contains(s, "]:")) {
+			if s[i+1:] != strconv.Itoa(int(p.Port)) {
+				t.Fatalf("%q parsed to port %d", s, p.Port)
+			}
 		}
 		back, err := ParsePortal(p.String(), 1)
 		if err != nil || back != p {
@@ -193,6 +227,10 @@ func FuzzRenderIPXE(f *testing.F) {
 	f.Add(fxInitiator+"\nshell", fxBootIQN, "", "", "192.168.50.10", 1)
 	f.Add(fxInitiator, fxBootIQN, fxCHAPARN+" || shell", "", "192.168.50.10", 1)
 	f.Add(fxInitiator, fxBootIQN, "", `\EFI\x || shell`, "192.168.50.10", 1)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 10)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 4095)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 4096)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", -1)
 	f.Fuzz(func(t *testing.T, initiator, target, arn, filename, portal string, lun int) {
 		p, err := ParsePortal(portal, ISCSIPort)
 		if err != nil {
@@ -226,12 +264,35 @@ func FuzzRenderIPXE(f *testing.F) {
 					t.Fatalf("sanboot line %q", l)
 				}
 				uri := uris[len(uris)-4]
-				if !strings.HasPrefix(uri, "iscsi:"+hostForURI(p.Addr)+"::") {
+				prefix := "iscsi:" + hostForURI(p.Addr) + "::"
+				if !strings.HasPrefix(uri, prefix) {
 					t.Fatalf("URI %q does not start with the portal %v", uri, p)
+				}
+				// port:lun:target, the LUN in lowercase hex without leading zeros
+				// (iPXE reads the field as hex: LUN 10 must be "a", never "10").
+				fields := strings.SplitN(strings.TrimPrefix(uri, prefix), ":", 3)
+				if len(fields) != 3 || fields[0] != strconv.Itoa(int(p.Port)) || fields[2] != target {
+					t.Fatalf("URI %q: port or target field wrong", uri)
+				}
+				n, err := strconv.ParseUint(fields[1], 16, 32)
+				if err != nil || int(n) != lun || fields[1] != strings.ToLower(fields[1]) || (len(fields[1]) > 1 && fields[1][0] == '0') {
+					t.Fatalf("URI %q: LUN field %q does not encode LUN %d in hex", uri, fields[1], lun)
 				}
 			}
 		}
 	})
+}
+
+// validDate reports whether s starts with YYYY-MM. and a month 01-12.
+func validDate(s string) bool {
+	if len(s) < 8 || s[4] != '-' || s[7] != '.' {
+		return false
+	}
+	if _, err := strconv.Atoi(s[:4]); err != nil {
+		return false
+	}
+	m, err := strconv.Atoi(s[5:7])
+	return err == nil && m >= 1 && m <= 12 && s[5] >= '0' && s[5] <= '1'
 }
 
 func boolInt(b bool) int {
