@@ -1,12 +1,10 @@
 // Package tui is the terminal UI: huh forms that build an answers file, one
-// form per step. It is the only package that imports charm libraries. Every
+// page per step. It is the only package that imports charm libraries. Every
 // question it asks has a key in the answers file, so anything done here can be
 // done unattended with `plan ANSWERS.yaml`.
 package tui
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,169 +12,265 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/huh"
+	"github.com/google/uuid"
 
 	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
-// Options configure the forms.
+// Options configure the wizard.
 type Options struct {
-	// Accessible runs plain prompts, for screen readers and non-TTY terminals.
+	// Accessible runs plain line-by-line prompts, for screen readers and
+	// non-TTY input. Decide it with IsTerminal, never with a character-device test.
 	Accessible bool
 	In         io.Reader
 	Out        io.Writer
+	// SavePath is where the answers are saved. When set, AskAnswers checks it
+	// before the first question (see CheckSavePath) and saves the answers
+	// itself: after the final Yes; after No when the operator asks to keep
+	// them; and before reporting a check that still fails at the end.
+	SavePath string
+	// NewUUID pins the workload identity (identity.uuid). Default uuid.New.
+	NewUUID func() uuid.UUID
 }
 
-// ErrAborted is returned when the operator leaves the wizard; nothing was written.
+// ErrAborted is returned when the operator stops the wizard (Ctrl-C); nothing
+// was written.
 var ErrAborted = huh.ErrUserAborted
 
-// step is one form: a title, the fields, and the spec keys it fills.
-type step struct {
-	name string
-	form func(a *answers) *huh.Form
+// ErrCancelled is returned when the operator answers No to the final
+// question. The answers may still have been saved, if the operator asked.
+var ErrCancelled = errors.New("cancelled: no plan was rendered")
+
+// InputEndedError is returned in accessible mode when the input ends before
+// every question is answered. The command maps it to exit code 2.
+type InputEndedError struct {
+	Field string // the answers-file key that was being asked
+}
+
+func (e *InputEndedError) Error() string { return "input ended while asking " + e.Field }
+
+// Unwrap lets callers test errors.Is(err, io.ErrUnexpectedEOF).
+func (e *InputEndedError) Unwrap() error { return io.ErrUnexpectedEOF }
+
+// SavedError reports a check that still failed after the last question; the
+// answers were saved first so that nothing typed is lost. It wraps the
+// problems (spec.Problems), so errors.As finds them.
+type SavedError struct {
+	Path string
+	Err  error
+}
+
+func (e *SavedError) Error() string {
+	return fmt.Sprintf("%v\nThe answers were saved to %s: fix the fields above in that file, then run `outposts-ha plan %s`", e.Err, e.Path, e.Path)
+}
+
+func (e *SavedError) Unwrap() error { return e.Err }
+
+// volText is the text form of a volume's portals and LUN.
+type volText struct {
+	portals string // comma separated
+	lun     string
 }
 
 // answers is the spec plus the text forms of values that are not strings in it.
+// Values of branches the operator left (a static LNI after choosing DHCP) are
+// kept here but not applied to the spec, so going back loses nothing.
 type answers struct {
 	s        spec.Spec
-	portals  string // comma separated
-	lun      string
+	mgmt     spec.Management
 	credKind string // secret_arn | env | prompt
 	credRef  string
+	boot     volText
+	dataN    string
+	dataVols []spec.Volume
+	data     []volText
 	lniMode  string // dhcp | static
 	lniAddr  string
 	lniGW    string
+	dhcp     string
+	uefi     string
+	periods  string
+	ack      string
+	advanced bool
 	confirm  bool
+	keep     bool   // after No: save the answers anyway
+	savePath string // where they are saved; "" when the caller saves
 }
 
-// AskAnswers walks the operator through every answer, validating each field
-// with the same rules as the answers file, and returns the validated spec.
-func AskAnswers(ctx context.Context, o Options) (*spec.Spec, error) {
-	a := &answers{s: specDefaults(), credKind: "secret_arn", lniMode: "dhcp"}
-	in := o.In
-	if o.Accessible && in != nil {
-		in = &lineReader{r: bufio.NewReader(in)}
+func newAnswers(id uuid.UUID, savePath string) *answers {
+	a := &answers{
+		s:        spec.Spec{GuestOS: "linux", Failover: spec.Failover{Policy: spec.DefaultPolicy}},
+		credKind: "secret_arn", lniMode: "dhcp", dataN: "0",
+		confirm: true, keep: true, savePath: savePath,
 	}
-	for _, st := range steps() {
-		f := st.form(a)
-		if f == nil {
-			continue
-		}
-		f = f.WithAccessible(o.Accessible).WithShowHelp(!o.Accessible)
-		if in != nil {
-			f = f.WithInput(in)
-		}
-		if o.Out != nil {
-			f = f.WithOutput(o.Out)
-		}
-		if err := f.RunWithContext(ctx); err != nil {
-			return nil, fmt.Errorf("%s: %w", st.name, err)
-		}
-	}
-	if !a.confirm {
-		return nil, ErrAborted
-	}
-	a.apply()
-	a.s.Normalize()
-	if err := a.s.Validate(); err != nil {
-		return nil, err
-	}
-	return &a.s, nil
+	a.s.Storage.Vendor, a.s.Storage.Protocol = "generic", "iscsi"
+	a.s.Identity.UUID = id.String()
+	return a
 }
 
-func specDefaults() spec.Spec {
-	return spec.Spec{GuestOS: "linux", Failover: spec.Failover{Policy: spec.DefaultPolicy}}
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
-// apply copies the text answers into the spec.
+func parseLUN(v string) *int {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return &n
+	}
+	return nil
+}
+
+// apply copies the text answers of the branches in use into the spec.
 func (a *answers) apply() {
 	s := &a.s
-	var ps []string
-	for _, p := range strings.Split(a.portals, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			ps = append(ps, p)
+	s.Storage.Boot.Portals = splitList(a.boot.portals)
+	s.Storage.Boot.LUN = parseLUN(a.boot.lun)
+	s.Storage.Data = nil
+	for i, v := range a.dataVols {
+		if i >= a.dataCount() {
+			break
 		}
-	}
-	s.Storage.Boot.Portals = ps
-	s.Storage.Boot.LUN = nil
-	if n, err := strconv.Atoi(strings.TrimSpace(a.lun)); err == nil {
-		s.Storage.Boot.LUN = &n
+		v.Portals = splitList(a.data[i].portals)
+		v.LUN = parseLUN(a.data[i].lun)
+		if s.Storage.Vendor == "generic" {
+			v.Volume = ""
+		}
+		s.Storage.Data = append(s.Storage.Data, v)
 	}
 	if s.Storage.Vendor == "generic" {
 		s.Storage.Management = nil
+		s.Storage.Boot.Volume = ""
 	} else {
-		if s.Storage.Management == nil {
-			s.Storage.Management = &spec.Management{}
-		}
-		c := spec.CredentialsRef{}
+		m := a.mgmt
+		m.Credentials = spec.CredentialsRef{}
 		switch a.credKind {
 		case "secret_arn":
-			c.SecretARN = strings.TrimSpace(a.credRef)
+			m.Credentials.SecretARN = strings.TrimSpace(a.credRef)
 		case "env":
-			c.Env = strings.TrimSpace(a.credRef)
+			m.Credentials.Env = strings.TrimSpace(a.credRef)
 		case "prompt":
-			c.Prompt = true
+			m.Credentials.Prompt = true
 		}
-		s.Storage.Management.Credentials = c
+		if s.Storage.Vendor == "pure" {
+			m.Username = ""
+		}
+		if s.Storage.Vendor != "ontap" {
+			m.SVM = ""
+		}
+		s.Storage.Management = &m
 	}
 	s.LNI = spec.LNI{}
-	if a.lniMode == "static" {
-		s.LNI.Static = &spec.StaticLNI{Address: strings.TrimSpace(a.lniAddr), Gateway: strings.TrimSpace(a.lniGW)}
+	s.Boot = spec.BootOpts{}
+	if s.BootMode() == "sanboot" {
+		if a.lniMode == "static" {
+			s.LNI.Static = &spec.StaticLNI{Address: strings.TrimSpace(a.lniAddr), Gateway: strings.TrimSpace(a.lniGW)}
+		} else {
+			s.LNI.DHCPTimeout = strings.TrimSpace(a.dhcp)
+		}
+		s.Boot.UEFIFilename = strings.TrimSpace(a.uefi)
+	}
+	s.Failover.DetectionPeriods = 0
+	if n, err := strconv.Atoi(strings.TrimSpace(a.periods)); err == nil {
+		s.Failover.DetectionPeriods = n
+	}
+	s.Failover.AutomaticRiskAcknowledgement = ""
+	if s.Failover.Policy == "automatic" {
+		s.Failover.AutomaticRiskAcknowledgement = strings.TrimSpace(a.ack)
 	}
 }
 
-// check validates the answers so far and returns the problem reported for
-// field, if any: each field is checked with exactly the answers-file rules.
-func (a *answers) check(field string) error {
+func (a *answers) dataCount() int {
+	n, err := strconv.Atoi(strings.TrimSpace(a.dataN))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, len(a.dataVols))
+}
+
+// setDataCount resizes the data volumes, keeping the ones already answered.
+func (a *answers) setDataCount(n int) {
+	for len(a.dataVols) < n {
+		a.dataVols = append(a.dataVols, spec.Volume{})
+		a.data = append(a.data, volText{})
+	}
+}
+
+// problems validates the answers so far with the answers-file rules, plus
+// what plan needs to render offline.
+func (a *answers) problems() spec.Problems {
 	a.apply()
 	cp := a.s
 	cp.Normalize()
-	err := cp.Validate()
 	var ps spec.Problems
-	if !errors.As(err, &ps) {
-		return nil
+	if err := cp.Validate(); err != nil && !errors.As(err, &ps) {
+		ps = spec.Problems{{Field: "(answers)", Message: err.Error()}}
 	}
-	for _, p := range ps {
+	ps = append(ps, offlineProblems(&cp)...)
+	return ps
+}
+
+// check returns the problem reported for field, if any: each field is checked
+// with exactly the answers-file rules, where it is asked.
+func (a *answers) check(field string) error {
+	for _, p := range a.problems() {
 		if p.Field == field || strings.HasPrefix(p.Field, field+"[") || strings.HasPrefix(p.Field, field+".") {
-			return errors.New(p.Message + " (" + p.Fix + ")")
+			if p.Fix == "" {
+				return errors.New(p.Message)
+			}
+			return fmt.Errorf("%s: %s", p.Message, p.Fix)
 		}
 	}
 	return nil
 }
 
-func (a *answers) validator(field string, set func(string), pre ...func(string) error) func(string) error {
-	return func(v string) error {
-		for _, p := range pre {
-			if err := p(v); err != nil {
-				return err
-			}
-		}
-		set(v)
-		return a.check(field)
+// offlineProblems mirrors what `plan` needs beyond a valid spec (wizard's
+// offlineProblems is unexported): plan calls no array, so for vendors with an
+// API it must be told target, portals and LUN that setup would discover.
+func offlineProblems(s *spec.Spec) spec.Problems {
+	if s.Storage.Vendor == "generic" {
+		return nil // Validate already requires them
 	}
-}
-
-func (a *answers) input(title, field string, val *string, desc string) *huh.Input {
-	return huh.NewInput().Title(title).Description(desc).Value(val).
-		Validate(a.validator(field, func(v string) { *val = strings.TrimSpace(v) }))
-}
-
-// lineReader hands out at most one line per Read, as a terminal does. huh's
-// accessible prompts each wrap the input in their own scanner; without this a
-// piped input would be swallowed by the first prompt.
-type lineReader struct {
-	r       *bufio.Reader
-	pending []byte
-}
-
-func (l *lineReader) Read(p []byte) (int, error) {
-	if len(l.pending) == 0 {
-		line, err := l.r.ReadBytes('\n')
-		if len(line) == 0 {
-			return 0, err
+	var ps spec.Problems
+	check := func(field string, v spec.Volume) {
+		if v.Target == "" {
+			ps = append(ps, spec.Problem{Field: field + ".target", Message: "is needed: plan renders offline and calls no array",
+				Fix: "give the target IQN/NQN the array serves (`outposts-ha array check` prints it)"})
 		}
-		l.pending = line
+		if len(v.Portals) == 0 {
+			ps = append(ps, spec.Problem{Field: field + ".portals", Message: "is needed: plan renders offline and calls no array",
+				Fix: "list the array's portals (`outposts-ha array check` prints them)"})
+		}
+		if v.LUN == nil {
+			ps = append(ps, spec.Problem{Field: field + ".lun", Message: "is needed: plan renders offline and calls no array",
+				Fix: "give the LUN the array maps (or will map) to this initiator; setup later reads back the one it really assigns"})
+		}
 	}
-	n := copy(p, l.pending)
-	l.pending = l.pending[n:]
-	return n, nil
+	check("storage.boot", s.Storage.Boot)
+	for i, v := range s.Storage.Data {
+		check(fmt.Sprintf("storage.data[%d]", i), v)
+	}
+	return ps
+}
+
+// validLUN checks the LUN text before the spec sees it, with a message that
+// matches plan: the field may only be empty when plan does not need it.
+func validLUN(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number: give the LUN as a decimal number, e.g. 1", v)
+	}
+	if n < 0 || n > sanboot.MaxLUN {
+		return fmt.Errorf("%d is out of range: use 0-%d", n, sanboot.MaxLUN)
+	}
+	return nil
 }

@@ -9,7 +9,38 @@ import (
 
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/recovery"
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
+
+type fieldKind int
+
+const (
+	kindInput fieldKind = iota
+	kindSelect
+	kindConfirm
+)
+
+// field is one question, described once and shown either as a huh field (the
+// full-screen wizard) or as a plain line prompt (accessible mode).
+type field struct {
+	key   string // the answers-file key, named in messages
+	title string
+	desc  string
+	kind  fieldKind
+	opts  []huh.Option[string]
+	str   *string
+	b     *bool
+	// check validates a typed value and stores it (inputs); nil accepts anything.
+	check func(string) error
+}
+
+// step is one page. fields returns nil when the step does not apply to the
+// answers so far; branching happens here, in Go, rather than with hidden
+// fields (huh's accessible mode ignores hide functions).
+type step struct {
+	name   string
+	fields func(a *answers) []field
+}
 
 func options(vals ...string) []huh.Option[string] {
 	out := make([]huh.Option[string], 0, len(vals))
@@ -19,145 +50,280 @@ func options(vals ...string) []huh.Option[string] {
 	return out
 }
 
-// steps are the wizard's pages in order. A step whose form func returns nil
-// does not apply to the answers so far; branching happens here, in Go, rather
-// than with hidden fields (huh's accessible mode ignores hide functions).
-func steps() []step {
-	return []step{
-		{"workload", func(a *answers) *huh.Form {
-			return huh.NewForm(huh.NewGroup(
-				a.input("Workload name", "workload", &a.s.Workload, "lowercase letters, digits and '-', e.g. web01"),
-				a.input("AWS Region", "region", &a.s.Region, "the Region both Outposts servers are anchored to"),
-				huh.NewSelect[string]().Title("Guest operating system").Options(options("linux", "windows")...).Value(&a.s.GuestOS),
-			))
+// input is a text question checked with the answers-file rules for key. pre
+// checks run first, on the raw text.
+func (a *answers) input(key, title string, val *string, desc string, pre ...func(string) error) field {
+	return field{key: key, title: title, desc: desc, kind: kindInput, str: val, check: func(v string) error {
+		v = strings.TrimSpace(v)
+		for _, p := range pre {
+			if err := p(v); err != nil {
+				return err
+			}
+		}
+		*val = v
+		return a.check(key)
+	}}
+}
+
+func choose(key, title, desc string, val *string, opts ...huh.Option[string]) field {
+	return field{key: key, title: title, desc: desc, kind: kindSelect, str: val, opts: opts}
+}
+
+func confirm(key, title, desc string, val *bool) field {
+	return field{key: key, title: title, desc: desc, kind: kindConfirm, b: val}
+}
+
+const policyDesc = "confirmed (safe default): relaunch only once EC2 confirms the primary has stopped. " +
+	"notify: never relaunch; tell the on-call, who runs failover by hand. " +
+	"automatic: also relaunch when the primary's Outpost is disconnected. RISK: if only the service link to the Region is down, " +
+	"the primary may still be running and writing to the SAN, and two writers corrupt the boot volume. " +
+	"automatic needs the primary Outpost ID and a typed acknowledgement."
+
+// steps lists the pages that apply to the answers so far, in order.
+func (a *answers) steps() []step {
+	var out []step
+	for _, st := range allSteps() {
+		if st.fields(a) != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// stepAfter returns the name of the step that follows name, or "" at the end.
+func (a *answers) stepAfter(name string) string {
+	sts := a.steps()
+	for i, st := range sts {
+		if st.name == name && i+1 < len(sts) {
+			return sts[i+1].name
+		}
+	}
+	return ""
+}
+
+func (a *answers) stepFields(name string) []field {
+	for _, st := range allSteps() {
+		if st.name == name {
+			return st.fields(a)
+		}
+	}
+	return nil
+}
+
+func allSteps() []step {
+	sts := []step{
+		{"workload", func(a *answers) []field {
+			return []field{
+				a.input("workload", "Workload name", &a.s.Workload, "lowercase letters, digits and '-', e.g. web01; it names every resource"),
+				a.input("region", "AWS Region", &a.s.Region, "the Region both Outposts servers are anchored to, e.g. us-west-2", validRegion),
+				choose("guest_os", "Guest operating system", "", &a.s.GuestOS, options("linux", "windows")...),
+			}
 		}},
-		{"storage", func(a *answers) *huh.Form {
-			return huh.NewForm(huh.NewGroup(
-				huh.NewSelect[string]().Title("Storage array vendor").Options(options(spec.Vendors...)...).Value(&a.s.Storage.Vendor),
-				huh.NewSelect[string]().Title("Protocol").
-					Description("iscsi: iPXE SAN-boots the volume in place. nvme-tcp: LocalBoot hydrates a local copy, so keep state on data volumes.").
-					Options(options(spec.Protocols...)...).Value(&a.s.Storage.Protocol),
-			))
+		{"storage", func(a *answers) []field {
+			return []field{
+				choose("storage.vendor", "Storage array vendor",
+					"generic: any iSCSI / NVMe/TCP target, no array API; you give target, portals and LUN.",
+					&a.s.Storage.Vendor, options(spec.Vendors...)...),
+				choose("storage.protocol", "Protocol",
+					"iscsi: iPXE SAN-boots the volume in place. nvme-tcp: LocalBoot hydrates a local copy, so keep state on data volumes.",
+					&a.s.Storage.Protocol, options(spec.Protocols...)...),
+			}
 		}},
-		{"array", func(a *answers) *huh.Form {
+		{"array", func(a *answers) []field {
 			if a.s.Storage.Vendor == "generic" {
 				return nil
 			}
-			if a.s.Storage.Management == nil {
-				a.s.Storage.Management = &spec.Management{}
-			}
-			m := a.s.Storage.Management
-			fields := []huh.Field{
-				a.input("Array management URL", "storage.management.endpoint", &m.Endpoint, "https://host[:port]; TLS is verified"),
-			}
+			m := &a.mgmt
+			fs := []field{a.input("storage.management.endpoint", "Array management URL", &m.Endpoint, "https://host[:port]; TLS is verified")}
 			if a.s.Storage.Vendor != "pure" {
-				fields = append(fields, a.input("Array user", "storage.management.username", &m.Username, ""))
+				fs = append(fs, a.input("storage.management.username", "Array user", &m.Username, "the array user the tool logs in as"))
 			}
 			if a.s.Storage.Vendor == "ontap" {
-				fields = append(fields, a.input("Storage VM (SVM)", "storage.management.svm", &m.SVM, ""))
+				fs = append(fs, a.input("storage.management.svm", "Storage VM (SVM)", &m.SVM, "the SVM that serves the LUNs"))
 			}
-			fields = append(fields, huh.NewSelect[string]().Title("Where is the array password or API token?").
-				Description("Never typed here: the answers file only names where the secret lives.").
-				Options(huh.NewOption("Secrets Manager secret", "secret_arn"), huh.NewOption("Environment variable", "env"),
-					huh.NewOption("Ask with a masked prompt at run time", "prompt")).Value(&a.credKind))
-			return huh.NewForm(huh.NewGroup(fields...))
+			fs = append(fs,
+				a.input("storage.management.ca_file", "CA file (optional)", &m.CAFile,
+					"PEM file of the CA that signed the array's certificate, when it is not in the system trust store; leave empty otherwise"),
+				choose("storage.management.credentials", "Where is the array password or API token?",
+					"Never typed here: the answers file only names where the secret lives.", &a.credKind,
+					huh.NewOption("Secrets Manager secret", "secret_arn"), huh.NewOption("Environment variable", "env"),
+					huh.NewOption("Ask with a masked prompt at run time", "prompt")))
+			return fs
 		}},
-		{"credential reference", func(a *answers) *huh.Form {
-			if a.s.Storage.Vendor == "generic" || a.credKind == "prompt" {
+		{"credential reference", func(a *answers) []field {
+			switch {
+			case a.s.Storage.Vendor == "generic" || a.credKind == "prompt":
+				return nil
+			case a.credKind == "env":
+				return []field{a.input("storage.management.credentials.env", "Environment variable name", &a.credRef, "e.g. ARRAY_PASSWORD; set it before running setup or array check")}
+			}
+			return []field{a.input("storage.management.credentials.secret_arn", "Secret ARN", &a.credRef, "the full ARN of the Secrets Manager secret")}
+		}},
+		{"boot volume", func(a *answers) []field {
+			return a.volumeFields("storage.boot", &a.s.Storage.Boot, &a.boot, "boot volume")
+		}},
+		{"data volumes", func(a *answers) []field {
+			desc := "volumes besides the boot volume, attached by the guest at boot (0-16)"
+			if a.s.Storage.Protocol == "nvme-tcp" {
+				desc += "; with nvme-tcp keep the workload's state on them: the boot volume is a hydrated local copy"
+			}
+			// Not checked against storage.data[i]: those are asked next.
+			return []field{{key: "storage.data", title: "How many data volumes?", desc: desc, kind: kindInput, str: &a.dataN, check: func(v string) error {
+				v = strings.TrimSpace(v)
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 16 {
+					return fmt.Errorf("%s is not a number from 0 to 16", sanboot.QuoteShort(v))
+				}
+				a.setDataCount(n)
+				a.dataN = v
+				return nil
+			}}}
+		}},
+	}
+	for i := range 16 {
+		sts = append(sts, step{fmt.Sprintf("data volume %d", i+1), func(a *answers) []field {
+			if i >= a.dataCount() {
 				return nil
 			}
-			title, field := "Secret ARN", "storage.management.credentials.secret_arn"
-			if a.credKind == "env" {
-				title, field = "Environment variable name", "storage.management.credentials.env"
-			}
-			return huh.NewForm(huh.NewGroup(a.input(title, field, &a.credRef, "")))
-		}},
-		{"boot volume", func(a *answers) *huh.Form {
-			b := &a.s.Storage.Boot
-			name := "Target IQN"
-			if a.s.Storage.Protocol == "nvme-tcp" {
-				name = "Subsystem NQN"
-			}
-			var fields []huh.Field
-			if a.s.Storage.Vendor != "generic" {
-				fields = append(fields, a.input("Boot volume on the array", "storage.boot.volume", &b.Volume, "ONTAP: the LUN path /vol/VOL/LUN"))
-			}
-			fields = append(fields,
-				a.input(name, "storage.boot.target", &b.Target, "as the array reports it, lowercase"),
-				a.input("Portals", "storage.boot.portals", &a.portals, "IP[:port], comma separated; several give multipath"),
-				huh.NewInput().Title("LUN / namespace ID").Description("the ID the array maps to this initiator; iPXE gets it in hex").
-					Value(&a.lun).Validate(a.validator("storage.boot.lun", func(v string) { a.lun = strings.TrimSpace(v) }, intOrEmpty)),
-				a.input("CHAP secret ARN (optional)", "storage.boot.chap_secret_arn", &b.CHAPSecretARN, "leave empty for no CHAP"),
-			)
-			return huh.NewForm(huh.NewGroup(fields...))
-		}},
-		{"outposts", func(a *answers) *huh.Form {
+			return a.volumeFields(fmt.Sprintf("storage.data[%d]", i), &a.dataVols[i], &a.data[i], fmt.Sprintf("data volume %d", i+1))
+		}})
+	}
+	return append(sts,
+		step{"outposts", func(a *answers) []field {
 			o := &a.s.Outposts
-			return huh.NewForm(huh.NewGroup(
-				a.input("Primary server subnet", "outposts.primary_subnet", &o.PrimarySubnet, "the Outpost subnet the workload normally runs in"),
-				a.input("Secondary server subnet", "outposts.secondary_subnet", &o.SecondarySubnet, "the second Outposts server: the recovery target"),
-				a.input("Primary Outpost ID (optional)", "outposts.primary_outpost", &o.PrimaryOutpost, "op-...: adds a ConnectedStatus alarm"),
-			))
+			return []field{
+				a.input("outposts.primary_subnet", "Primary server subnet", &o.PrimarySubnet, "the Outpost subnet the workload normally runs in"),
+				a.input("outposts.secondary_subnet", "Secondary server subnet", &o.SecondarySubnet, "the second Outposts server's subnet: the recovery target"),
+				a.input("outposts.primary_outpost", "Primary Outpost ID (optional)", &o.PrimaryOutpost,
+					"op-...: adds a ConnectedStatus alarm, so a lost server is detected even when EC2 status checks cannot report; the automatic policy requires it"),
+				a.input("outposts.secondary_outpost", "Secondary Outpost ID (optional)", &o.SecondaryOutpost,
+					"op-...: lets the failover function and drill check the secondary's free capacity for the instance type"),
+			}
 		}},
-		{"instance", func(a *answers) *huh.Form {
+		step{"instance", func(a *answers) []field {
 			in := &a.s.Instance
-			return huh.NewForm(huh.NewGroup(
-				a.input("Instance type", "instance.type", &in.Type, "offered by both Outposts servers"),
-				a.input("Helper AMI", "instance.helper_ami", &in.HelperAMI, "iPXE AMI for iscsi, LocalBoot AMI for nvme-tcp"),
-				a.input("Security group", "instance.security_group", &in.SecurityGroup, ""),
-				a.input("Key pair (optional)", "instance.key_pair", &in.KeyPair, ""),
-				a.input("Instance profile", "instance.instance_profile", &in.InstanceProfile, "its role may read the CHAP secrets"),
-			))
+			return []field{
+				a.input("instance.type", "Instance type", &in.Type, "offered by both Outposts servers, e.g. c6id.2xlarge"),
+				a.input("instance.helper_ami", "Helper AMI", &in.HelperAMI, "iPXE AMI for iscsi, LocalBoot AMI for nvme-tcp"),
+				a.input("instance.security_group", "Security group", &in.SecurityGroup, "sg-..."),
+				a.input("instance.key_pair", "Key pair (optional)", &in.KeyPair, "EC2 key pair name; leave empty for none"),
+				a.input("instance.instance_profile", "Instance profile", &in.InstanceProfile, "instance profile NAME; its role reads the CHAP secrets at boot"),
+				a.input("instance.instance_profile_role", "Role inside the instance profile (optional)", &in.InstanceProfileRole,
+					"the IAM role NAME in that profile; leave empty only if it has the profile's name: the IAM policies pass this role"),
+			}
 		}},
-		{"lni", func(a *answers) *huh.Form {
+		step{"lni", func(a *answers) []field {
 			if a.s.BootMode() != "sanboot" {
 				return nil
 			}
-			return huh.NewForm(huh.NewGroup(huh.NewSelect[string]().Title("Addressing of the local network interface (SAN VLAN)").
-				Options(huh.NewOption("DHCP", "dhcp"), huh.NewOption("Static", "static")).Value(&a.lniMode)))
+			return []field{choose("lni", "Addressing of the local network interface (SAN VLAN)",
+				"the LNI (device index 1) carries iSCSI to the array; iPXE brings it up before the SAN boot",
+				&a.lniMode, huh.NewOption("DHCP", "dhcp"), huh.NewOption("Static", "static"))}
 		}},
-		{"lni static", func(a *answers) *huh.Form {
-			if a.s.BootMode() != "sanboot" || a.lniMode != "static" {
+		step{"lni addressing", func(a *answers) []field {
+			if a.s.BootMode() != "sanboot" {
 				return nil
 			}
-			return huh.NewForm(huh.NewGroup(
-				a.input("LNI address/prefix", "lni.static.address", &a.lniAddr, "e.g. 192.168.50.20/24"),
-				a.input("Gateway (optional)", "lni.static.gateway", &a.lniGW, ""),
-			))
+			if a.lniMode == "static" {
+				return []field{
+					a.input("lni.static.address", "LNI address/prefix", &a.lniAddr, "IPv4 address/prefix on the SAN VLAN, e.g. 192.168.50.20/24"),
+					a.input("lni.static.gateway", "Gateway (optional)", &a.lniGW, "only when the array is on another subnet"),
+				}
+			}
+			return []field{a.input("lni.dhcp_timeout", "DHCP timeout (optional)", &a.dhcp, "how long iPXE waits for a DHCP lease on the LNI, 1s-10m; empty = 5s")}
 		}},
-		{"failover", func(a *answers) *huh.Form {
+		step{"failover", func(a *answers) []field {
 			f := &a.s.Failover
-			return huh.NewForm(huh.NewGroup(
-				huh.NewSelect[string]().Title("Failover policy").
-					Description("confirmed: relaunch only once EC2 confirms the primary stopped (safe default). notify: never relaunch, tell the on-call. automatic: also relaunch when the primary Outpost is disconnected, which risks two writers if only its service link is down.").
-					Options(options(string(recovery.PolicyConfirmed), string(recovery.PolicyNotify), string(recovery.PolicyAutomatic))...).Value(&f.Policy),
-				a.input("Notification email", "failover.notification_email", &f.NotificationEmail, "receives failover and approval notices"),
-			))
+			return []field{
+				choose("failover.policy", "Failover policy", policyDesc, &f.Policy,
+					options(string(recovery.PolicyConfirmed), string(recovery.PolicyNotify), string(recovery.PolicyAutomatic))...),
+				a.input("failover.notification_email", "Notification email", &f.NotificationEmail, "the on-call address; receives failover and approval notices"),
+			}
 		}},
-		{"automatic acknowledgement", func(a *answers) *huh.Form {
+		step{"automatic policy", func(a *answers) []field {
 			if a.s.Failover.Policy != string(recovery.PolicyAutomatic) {
 				return nil
 			}
-			return huh.NewForm(huh.NewGroup(
-				a.input("Type this sentence to accept the risk", "failover.automatic_risk_acknowledgement",
-					&a.s.Failover.AutomaticRiskAcknowledgement, spec.AutomaticAck),
-			))
+			return []field{
+				a.input("outposts.primary_outpost", "Primary Outpost ID (required by automatic)", &a.s.Outposts.PrimaryOutpost,
+					"op-...: automatic relaunches on the primary Outpost's ConnectedStatus alarm, so it must know the Outpost", required("the automatic policy needs the primary Outpost ID")),
+				a.input("failover.automatic_risk_acknowledgement", "Type this sentence to accept the risk", &a.ack,
+					"RISK: a primary cut off only from the Region may still be writing to the SAN when automatic relaunches it elsewhere. Type exactly: "+spec.AutomaticAck),
+			}
 		}},
-		{"review", func(a *answers) *huh.Form {
-			a.apply()
-			return huh.NewForm(huh.NewGroup(
-				huh.NewNote().Title("Review").Description(review(a)),
-				huh.NewConfirm().Title("Write the answers file and render the plan?").Value(&a.confirm),
-			))
+		step{"advanced", func(a *answers) []field {
+			return []field{confirm("advanced", "Change advanced settings?",
+				"detection periods, UEFI boot filename; No keeps the defaults", &a.advanced)}
 		}},
-	}
+		step{"advanced settings", func(a *answers) []field {
+			if !a.advanced {
+				return nil
+			}
+			fs := []field{a.input("failover.detection_periods", "Detection periods (optional)", &a.periods,
+				"one-minute periods a failure must last before the alarm fires, 2-10; empty = 3. Fewer fail over faster but may fail over on a reboot",
+				intOrEmpty)}
+			if a.s.BootMode() == "sanboot" {
+				fs = append(fs, a.input("boot.uefi_filename", "UEFI boot filename (optional)", &a.uefi,
+					`the EFI loader iPXE starts from the boot volume, e.g. \EFI\redhat\shimx64.efi; empty = the firmware default`))
+			}
+			return fs
+		}},
+		step{"review", func(a *answers) []field {
+			return []field{confirm("confirm", "Write the answers file and render the plan?", "", &a.confirm)}
+		}},
+		step{"cancelled", func(a *answers) []field {
+			if a.confirm || a.savePath == "" {
+				return nil
+			}
+			return []field{confirm("save", "Cancelled. Save the answers you typed to "+a.savePath+"?",
+				"Nothing is rendered. Saved answers can be edited and given to plan later.", &a.keep)}
+		}},
+	)
 }
 
-func review(a *answers) string {
-	s := a.s
-	return fmt.Sprintf("workload %s in %s (%s guest)\n%s over %s, boot %s on %s\nprimary %s, secondary %s\n%s on %s, policy %s, notify %s\nNothing is created by plan: it renders files only.",
-		s.Workload, s.Region, s.GuestOS, s.Storage.Vendor, s.Storage.Protocol, s.Storage.Boot.Target, a.portals,
-		s.Outposts.PrimarySubnet, s.Outposts.SecondarySubnet, s.Instance.Type, s.Instance.HelperAMI, s.Failover.Policy, s.Failover.NotificationEmail)
+// volumeFields asks for one volume. For vendors with an API, plan (which
+// calls no array) still needs target, portals and LUN; the help says so.
+func (a *answers) volumeFields(key string, v *spec.Volume, t *volText, what string) []field {
+	nvme := a.s.Storage.Protocol == "nvme-tcp"
+	generic := a.s.Storage.Vendor == "generic"
+	target, lunTitle := "Target IQN", "LUN"
+	if nvme {
+		target, lunTitle = "Subsystem NQN", "Namespace ID"
+	}
+	lunDesc := "the decimal ID the array maps to this initiator"
+	if !nvme && key == "storage.boot" {
+		lunDesc += "; the iPXE URI carries it in hex"
+	}
+	offline := ""
+	if !generic {
+		offline = "; plan renders offline and needs it (`outposts-ha array check` prints it)"
+		lunDesc += ". Needed by plan, which calls no array: give the LUN the array maps (or will map); setup reads back the one it really assigns"
+	}
+	var fs []field
+	if !generic {
+		volDesc := "the volume name on the array"
+		if a.s.Storage.Vendor == "ontap" {
+			volDesc = "the LUN path /vol/VOL/LUN"
+		}
+		fs = append(fs, a.input(key+".volume", "Volume on the array ("+what+")", &v.Volume, volDesc))
+	}
+	portDesc := "IP[:port], comma separated; several give multipath. IP literals only: no DNS at boot"
+	return append(fs,
+		a.input(key+".target", target+" ("+what+")", &v.Target, "as the array reports it, lowercase"+offline),
+		a.input(key+".portals", "Portals ("+what+")", &t.portals, portDesc+offline),
+		a.input(key+".lun", lunTitle+" ("+what+")", &t.lun, lunDesc, validLUN),
+		a.input(key+".chap_secret_arn", "CHAP secret ARN (optional)", &v.CHAPSecretARN,
+			"Secrets Manager secret with the CHAP user and password; leave empty for no CHAP"),
+	)
+}
+
+func required(msg string) func(string) error {
+	return func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("is empty: %s", msg)
+		}
+		return nil
+	}
 }
 
 func intOrEmpty(v string) error {
@@ -168,4 +334,20 @@ func intOrEmpty(v string) error {
 		return fmt.Errorf("%q is not a whole number", v)
 	}
 	return nil
+}
+
+// validRegion refuses a Region code AWS does not have. It is the thin
+// wrapper the brief allows; spec.Validate checks the same list once the spec
+// helper's real-Region check lands.
+func validRegion(v string) error {
+	if v == "" {
+		return nil // the spec check reports "is empty" with its fix
+	}
+	if _, ok := sanboot.RegionPartition(v); ok {
+		return nil
+	}
+	if s := sanboot.SuggestRegion(v); s != "" {
+		return fmt.Errorf("%s is not an AWS Region: did you mean %s?", sanboot.QuoteShort(v), s)
+	}
+	return fmt.Errorf("%s is not an AWS Region: use a Region code such as us-west-2", sanboot.QuoteShort(v))
 }
