@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 )
@@ -34,9 +33,7 @@ const (
 )
 
 const (
-	maxBody  = 16 << 20 // bytes read from any response
-	maxPages = 10000    // bound on any pagination walk
-	maxMsg   = 300      // runes of vendor message kept in an error
+	maxBody = 16 << 20 // bytes read from any response; a listing is bounded by storage.ListBudget
 )
 
 // classify turns an HTTP status and ONTAP error code into a Kind. Codes win
@@ -87,31 +84,18 @@ func (c *Client) fail(op string, kind storage.Kind, status int, code string, err
 	return &storage.Error{Vendor: vendor, Op: op, Kind: kind, Status: status, Code: code, Err: err}
 }
 
-// clean makes vendor text safe to show: the secret redacted (arrays are not
-// expected to echo it, but an error string must never carry it), control
-// characters flattened, length bounded.
-func (c *Client) clean(s string) string {
-	if c.creds.Secret != "" {
-		s = strings.ReplaceAll(s, c.creds.Secret, "REDACTED")
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > maxMsg {
-		s = string(r[:maxMsg]) + "..."
-	}
-	return strings.TrimSpace(s)
-}
+// clean makes vendor text safe to show: every form of the password (plain,
+// JSON-escaped, base64 of user:password as in the Basic header an array may
+// echo) redacted, escapes and control characters removed, length bounded
+// (storage.Redactor.Clean).
+func (c *Client) clean(s string) string { return c.red.Clean(s) }
 
 func (c *Client) apiError(op string, status int, data []byte) error {
 	var body apiErrorBody
 	if json.Unmarshal(data, &body) != nil {
 		body = apiErrorBody{} // not JSON (a proxy page, say): the status still classifies it
 	}
-	code := rawCode(body.Error.Code)
+	code := c.clean(rawCode(body.Error.Code))
 	var detail error
 	if msg := c.clean(body.Error.Message); msg != "" {
 		if t := c.clean(body.Error.Target); t != "" {
@@ -234,10 +218,20 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 	var out []T
 	ref := path
 	seen := map[string]bool{}
-	for range maxPages {
-		var p page[T]
-		if _, err := c.send(ctx, op, http.MethodGet, ref, query, nil, &p); err != nil {
+	var budget storage.ListBudget
+	for {
+		var raw json.RawMessage
+		if _, err := c.send(ctx, op, http.MethodGet, ref, query, nil, &raw); err != nil {
 			return nil, err
+		}
+		if err := budget.Spend(len(raw)); err != nil {
+			return nil, c.fail(op, storage.KindUnknown, 0, "", err)
+		}
+		var p page[T]
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return nil, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("decode response: %w", err))
+			}
 		}
 		out = append(out, p.Records...)
 		if p.Links.Next == nil || p.Links.Next.Href == "" {
@@ -245,12 +239,11 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, q url.Value
 		}
 		next := p.Links.Next.Href
 		if seen[next] {
-			return nil, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("pagination loops on %q", next))
+			return nil, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("pagination loops on %q", c.clean(next)))
 		}
 		seen[next] = true
 		ref, query = next, nil // a next link carries the whole query
 	}
-	return nil, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("more than %d pages", maxPages))
 }
 
 type jobRef struct {
@@ -289,7 +282,7 @@ func (c *Client) mutate(ctx context.Context, op, method, path string, q url.Valu
 
 func (c *Client) waitJob(ctx context.Context, op, id string) error {
 	if !idRE.MatchString(id) {
-		return c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array returned job id %q", id))
+		return c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array returned job id %q", c.clean(id)))
 	}
 	deadline := time.Now().Add(c.jobTimeout)
 	for {
@@ -302,13 +295,13 @@ func (c *Client) waitJob(ctx context.Context, op, id string) error {
 		case "success":
 			return nil
 		case "failure":
-			code := rawCode(j.Code)
+			code := c.clean(rawCode(j.Code))
 			return c.fail(op, classify(0, code), 0, code,
 				fmt.Errorf("job %s failed with code %s: %s", id, code, c.clean(j.Message)))
 		}
 		if time.Now().After(deadline) {
 			return c.fail(op, storage.KindTransient, 0, "",
-				fmt.Errorf("job %s still %q after %v; check it on the array before retrying", id, j.State, c.jobTimeout))
+				fmt.Errorf("job %s still %q after %v; check it on the array before retrying", id, c.clean(j.State), c.jobTimeout))
 		}
 		t := time.NewTimer(c.jobPoll)
 		select {

@@ -105,6 +105,11 @@ type ontapModel struct {
 	fail401       int  // answer this many upcoming requests with 401
 	failSnapJob   bool // the snapshot job ends in failure
 	foreignNext   bool // the next link of the first page points at another host
+	echo          bool // hostile: every error body and response header echoes the request's secrets (storagetest.Echo)
+	foreverPages  bool // broken: every page has a next link to a fresh page
+	padPages      int  // broken: bytes of padding in every page
+	refuse        int  // DELETE answers this status with refuseCode and changes nothing (0: off)
+	refuseCode    string
 	srvURL        string
 	requests      []string
 	authedCalls   int
@@ -609,6 +614,16 @@ func (m *ontapModel) handler() http.Handler {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.requests = append(m.requests, r.Method+" "+r.URL.RequestURI())
+		if m.echo {
+			e := storagetest.Echo(r, storagetest.ReadBody(r))
+			storagetest.EchoHeaders(w, e)
+			body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": "999", "message": e, "target": "echo"}})
+			w = storagetest.EchoErrors(w, body)
+		}
+		if m.refuse != 0 && r.Method == http.MethodDelete && m.authorized(r) {
+			writeErr(w, m.refuse, m.refuseCode, "refused by the cluster", "")
+			return
+		}
 		if m.fail401 > 0 {
 			m.fail401--
 			m.rejectedCalls++
@@ -723,7 +738,7 @@ func (m *ontapModel) list(records func() []map[string]any) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { m.serveList(w, r, records()) }
 }
 
-var controlParams = map[string]bool{"fields": true, "max_records": true, "start.index": true,
+var controlParams = map[string]bool{"fields": true, "max_records": true, "start.index": true, "forever": true,
 	"return_records": true, "return_timeout": true, "order_by": true}
 
 func (m *ontapModel) serveList(w http.ResponseWriter, r *http.Request, all []map[string]any) {
@@ -780,6 +795,14 @@ func (m *ontapModel) serveList(w http.ResponseWriter, r *http.Request, all []map
 			href = "https://attacker.example" + href
 		}
 		links["next"] = map[string]any{"href": href}
+	}
+	if m.foreverPages {
+		m.seq++
+		out["records"] = page[:min(1, len(page))]
+		links["next"] = map[string]any{"href": r.URL.Path + "?forever=" + strconv.Itoa(m.seq)}
+	}
+	if m.padPages > 0 {
+		out["padding"] = strings.Repeat("x", m.padPages)
 	}
 	out["_links"] = links
 	writeJSON(w, 200, out)

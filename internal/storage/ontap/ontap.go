@@ -83,6 +83,7 @@ type Config struct {
 type Client struct {
 	base       *url.URL
 	creds      storage.Credentials
+	red        *storage.Redactor // every form of the password, base64 user:password included
 	svm        string
 	proto      storage.Protocol
 	http       *http.Client
@@ -145,13 +146,12 @@ func New(c Config) (*Client, error) {
 	}
 	own := *hc // a copy, so refusing redirects does not change the caller's client
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	log := c.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	red := storage.NewRedactor(c.Credentials)
+	log := red.Logger(c.Log)
 	cl := &Client{
 		base:       base,
 		creds:      c.Credentials,
+		red:        red,
 		svm:        c.SVM,
 		proto:      proto,
 		http:       &own,

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -132,8 +131,8 @@ func (c *Client) invalid(op string, format string, a ...any) error {
 	return c.fail(op, storage.KindInvalid, 0, "", fmt.Errorf(format, a...))
 }
 
-// Login proves the credentials and that the SVM exists, with one GET.
-func (c *Client) Login(ctx context.Context) error {
+// opLogin proves the credentials and that the SVM exists, with one GET.
+func (c *Client) opLogin(ctx context.Context) error {
 	const op = "login"
 	recs, err := listAll[named](ctx, c, op, "/api/svm/svms", url.Values{"name": {c.svm}, "fields": {"uuid,name"}})
 	if err != nil {
@@ -148,12 +147,12 @@ func (c *Client) Login(ctx context.Context) error {
 	return c.fail(op, storage.KindNotFound, 0, "", fmt.Errorf("SVM %q is not on this cluster or not visible to this user", c.svm))
 }
 
-// Logout does nothing: ONTAP REST has no session to close.
-func (c *Client) Logout(context.Context) error { return nil }
+// opLogout does nothing: ONTAP REST has no session to close.
+func (c *Client) opLogout(context.Context) error { return nil }
 
-// Volumes lists every LUN (iSCSI) or namespace (NVMe/TCP) of the SVM, all pages,
+// opVolumes lists every LUN (iSCSI) or namespace (NVMe/TCP) of the SVM, all pages,
 // sorted by path.
-func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
+func (c *Client) opVolumes(ctx context.Context) ([]storage.Volume, error) {
 	recs, err := listAll[unitRecord](ctx, c, "list volumes", c.unitPath(),
 		url.Values{"svm.name": {c.svm}, "fields": {"uuid,name,space.size"}})
 	if err != nil {
@@ -163,6 +162,7 @@ func (c *Client) Volumes(ctx context.Context) ([]storage.Volume, error) {
 	for _, r := range recs {
 		vols = append(vols, storage.Volume{ID: r.UUID, Name: r.Name, SizeBytes: r.Space.Size})
 	}
+	vols = c.red.SafeVolumes(ctx, c.log, vols)
 	slices.SortFunc(vols, func(a, b storage.Volume) int { return strings.Compare(a.Name, b.Name) })
 	return vols, nil
 }
@@ -177,12 +177,12 @@ func osType(o storage.OSType) (string, error) {
 	return "", fmt.Errorf("OS %q: use linux or windows", o)
 }
 
-// EnsureHost finds or creates the igroup (iSCSI) or subsystem (NVMe/TCP) named
+// opEnsureHost finds or creates the igroup (iSCSI) or subsystem (NVMe/TCP) named
 // h.Name holding h.Initiator. An existing object that already holds the
 // initiator is reused; an empty one gets it added; one that holds other
 // initiators is refused, because adding ours would give this workload access to
 // another host's LUNs.
-func (c *Client) EnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
+func (c *Client) opEnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
 	const op = "ensure host"
 	if !objectNameRE.MatchString(h.Name) {
 		return storage.Host{}, c.invalid(op, "host name %q: use letters, digits, '_', '.', '-' (at most 96)", h.Name)
@@ -230,6 +230,15 @@ func igroupHost(ig igroupRecord, created bool) storage.Host {
 	for _, i := range ig.Initiators {
 		h.Initiators = append(h.Initiators, i.Name)
 	}
+	return h
+}
+
+// shown is a Host read from the array as the caller gets it: initiators
+// cleaned (a forged one can be shown, and DeleteHost, which compares them
+// with what the array holds then, refuses rather than deletes).
+func (c *Client) shown(h storage.Host) storage.Host {
+	h.Initiators = c.red.CleanAll(h.Initiators)
+	h.Name = c.red.Clean(h.Name)
 	return h
 }
 
@@ -285,7 +294,7 @@ func (c *Client) ensureIgroup(ctx context.Context, h storage.HostSpec, osName st
 		return storage.Host{}, c.fail(op, storage.KindAlreadyExists, 0, "",
 			fmt.Errorf("igroup %s already exists with other initiators; refusing to add %s to it (that would share its LUNs): choose another host name or clean it up", h.Name, h.Initiator))
 	}
-	return igroupHost(ig, created), nil
+	return c.shown(igroupHost(ig, created)), nil
 }
 
 func (c *Client) findSubsystem(ctx context.Context, op, name string) (subsystemRecord, bool, error) {
@@ -364,7 +373,7 @@ func (c *Client) ensureSubsystem(ctx context.Context, h storage.HostSpec, osName
 	c.mu.Lock()
 	c.subsystem = sub.Name
 	c.mu.Unlock()
-	return subsystemHost(sub, created), nil
+	return c.shown(subsystemHost(sub, created)), nil
 }
 
 // hostID returns the igroup or subsystem UUID of host, looking it up by name
@@ -394,12 +403,12 @@ func (c *Client) volumeID(op string, vol storage.Volume) (string, error) {
 	return vol.ID, nil
 }
 
-// Map maps vol to host and returns the LUN ID (iSCSI) or namespace ID (NVMe)
+// opMap maps vol to host and returns the LUN ID (iSCSI) or namespace ID (NVMe)
 // that ONTAP reports afterwards. lun < 0 lets ONTAP choose (the lowest free
 // number). A map that already exists is returned as it is; if the caller asked
 // for a different number, or the number is used by another LUN of the same
 // igroup, the result is KindLUNConflict and nothing is changed.
-func (c *Client) Map(ctx context.Context, host storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
+func (c *Client) opMap(ctx context.Context, host storage.Host, vol storage.Volume, lun int) (storage.Mapping, error) {
 	const op = "map volume"
 	if lun > sanboot.MaxLUN || (c.nvme() && lun == 0) {
 		return storage.Mapping{}, c.invalid(op, "LUN %d is out of range (iSCSI 0-%d, NVMe namespace ID 1-%d, or -1 to let the array choose)", lun, sanboot.MaxLUN, sanboot.MaxLUN)
@@ -578,10 +587,10 @@ func (c *Client) mapNamespace(ctx context.Context, subsystem, nsID, nsName strin
 	return got, nil
 }
 
-// Target returns the SVM's iSCSI target IQN and its data_iscsi interfaces, or
+// opTarget returns the SVM's iSCSI target IQN and its data_iscsi interfaces, or
 // the NVMe subsystem's target NQN and its nvme_tcp interfaces. A protocol the
 // SVM does not serve is KindUnsupported.
-func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target, error) {
+func (c *Client) opTarget(ctx context.Context, p storage.Protocol) (storage.Target, error) {
 	switch p {
 	case storage.ISCSI:
 		return c.iscsiTarget(ctx)
@@ -593,12 +602,15 @@ func (c *Client) Target(ctx context.Context, p storage.Protocol) (storage.Target
 
 func enabled(b *bool) bool { return b == nil || *b }
 
-func endpoint(addr string, port int) (storage.Endpoint, bool) {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || a.Zone() != "" {
+// endpoint checks an interface address by the same rules as a portal in the
+// answers file (storage.PortalAddr).
+func (c *Client) endpoint(ctx context.Context, lif, addr string, port int) (storage.Endpoint, bool) {
+	a, err := storage.PortalAddr(addr)
+	if err != nil {
+		c.log.WarnContext(ctx, "skipping interface with an unusable address", "lif", lif, "error", err.Error())
 		return storage.Endpoint{}, false
 	}
-	return storage.Endpoint{Address: a.String(), Port: port}, true
+	return storage.Endpoint{Address: a, Port: port}, true
 }
 
 func (c *Client) iscsiTarget(ctx context.Context) (storage.Target, error) {
@@ -624,7 +636,7 @@ func (c *Client) iscsiTarget(ctx context.Context) (storage.Target, error) {
 	if iqn == "" {
 		return storage.Target{}, c.fail(op, storage.KindUnsupported, 0, "", fmt.Errorf("SVM %s has no enabled iSCSI service", c.svm))
 	}
-	if err := sanboot.ValidateIQN(iqn); err != nil {
+	if err := storage.TargetName(storage.ISCSI, iqn); err != nil {
 		return storage.Target{}, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array's target IQN %w", err))
 	}
 	type lif struct {
@@ -648,7 +660,7 @@ func (c *Client) iscsiTarget(ctx context.Context) (storage.Target, error) {
 			c.log.DebugContext(ctx, "skipping interface", "lif", l.Name, "state", l.State)
 			continue
 		}
-		if e, ok := endpoint(l.IP.Address, sanboot.ISCSIPort); ok && !slices.Contains(t.Endpoints, e) {
+		if e, ok := c.endpoint(ctx, l.Name, l.IP.Address, sanboot.ISCSIPort); ok && !slices.Contains(t.Endpoints, e) {
 			t.Endpoints = append(t.Endpoints, e)
 		}
 	}
@@ -685,7 +697,7 @@ func (c *Client) nvmeTarget(ctx context.Context) (storage.Target, error) {
 	if !found {
 		return storage.Target{}, c.fail(op, storage.KindNotFound, 0, "", fmt.Errorf("NVMe subsystem %s does not exist", name))
 	}
-	if err := sanboot.ValidateNQN(sub.TargetNQN); err != nil {
+	if err := storage.TargetName(storage.NVMeTCP, sub.TargetNQN); err != nil {
 		return storage.Target{}, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array's subsystem NQN %w", err))
 	}
 	type nvmeLIF struct {
@@ -705,7 +717,7 @@ func (c *Client) nvmeTarget(ctx context.Context) (storage.Target, error) {
 		if !slices.Contains(l.TransportProtocols, "nvme_tcp") || !enabled(l.Enabled) {
 			continue
 		}
-		if e, ok := endpoint(l.TransportAddress, sanboot.NVMeTCPPort); ok && !slices.Contains(t.Endpoints, e) {
+		if e, ok := c.endpoint(ctx, l.Name, l.TransportAddress, sanboot.NVMeTCPPort); ok && !slices.Contains(t.Endpoints, e) {
 			t.Endpoints = append(t.Endpoints, e)
 		}
 	}
@@ -720,10 +732,10 @@ type snapshotRecord struct {
 	Name string `json:"name"`
 }
 
-// Snapshot makes (or, on a re-run, finds) a snapshot named name of the ONTAP
+// opSnapshot makes (or, on a re-run, finds) a snapshot named name of the ONTAP
 // volume that holds vol. ONTAP snapshots are per volume, so the copy covers
 // every LUN in that volume; Snapshot.Volume names the ONTAP volume.
-func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
+func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
 	const op = "snapshot"
 	if !snapshotNameRE.MatchString(name) {
 		return storage.Snapshot{}, c.invalid(op, "snapshot name %q: use letters, digits, '_', '.', '-'", name)
@@ -770,15 +782,15 @@ func (c *Client) Snapshot(ctx context.Context, vol storage.Volume, name string) 
 		}
 		c.log.InfoContext(ctx, "created snapshot", "volume", fv.Name, "snapshot", name)
 	}
-	return storage.Snapshot{ID: s.UUID, Name: s.Name, Volume: fv.Name}, nil
+	return storage.Snapshot{ID: c.red.Clean(s.UUID), Name: s.Name, Volume: c.red.Clean(fv.Name)}, nil
 }
 
 // absent reports whether err says the object is already gone.
 func absent(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
-// Unmap removes the map of vol from host. A map, host or volume that is
+// opUnmap removes the map of vol from host. A map, host or volume that is
 // already gone is success.
-func (c *Client) Unmap(ctx context.Context, host storage.Host, vol storage.Volume) error {
+func (c *Client) opUnmap(ctx context.Context, host storage.Host, vol storage.Volume) error {
 	const op = "unmap volume"
 	volID, err := c.volumeID(op, vol)
 	if err != nil {
@@ -797,20 +809,36 @@ func (c *Client) Unmap(ctx context.Context, host storage.Host, vol storage.Volum
 		path = "/api/protocols/nvme/subsystem-maps/" + url.PathEscape(volID) + "/" + url.PathEscape(hostID)
 	}
 	if err := c.mutate(ctx, op, http.MethodDelete, path, nil, nil, nil); err != nil {
-		if absent(err) {
-			c.log.InfoContext(ctx, "map already gone", "volume", vol.Name, "host", host.Name)
-			return nil
-		}
-		return err
+		return c.goneAfter(ctx, op, err, path, "map")
 	}
 	c.log.InfoContext(ctx, "unmapped", "volume", vol.Name, "host", host.Name)
 	return nil
 }
 
-// DeleteHost deletes the igroup or subsystem. One that is already gone is
+// goneAfter decides a delete the array refused (whatever the code, "not
+// found" included): success only when a GET of path says the object is not
+// there. A "not found" refusal of an object the GET still finds is no longer
+// NotFound, which callers absorb.
+func (c *Client) goneAfter(ctx context.Context, op string, derr error, path, what string) error {
+	_, rerr := c.send(ctx, op, http.MethodGet, path, nil, nil, nil)
+	switch {
+	case absent(rerr):
+		c.log.InfoContext(ctx, what+" already gone")
+		return nil
+	case rerr == nil && absent(derr):
+		var se *storage.Error
+		if errors.As(derr, &se) {
+			se.Kind = storage.KindUnknown
+			se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still has the %s", what), se.Err)
+		}
+	}
+	return derr
+}
+
+// opDeleteHost deletes the igroup or subsystem. One that is already gone is
 // success. One that now holds initiators the Host does not list is refused:
 // it is no longer (only) this workload's.
-func (c *Client) DeleteHost(ctx context.Context, host storage.Host) error {
+func (c *Client) opDeleteHost(ctx context.Context, host storage.Host) error {
 	const op = "delete host"
 	id, found, err := c.hostID(ctx, op, host)
 	if err != nil {
@@ -853,30 +881,23 @@ func (c *Client) DeleteHost(ctx context.Context, host storage.Host) error {
 		}
 	}
 	if err := c.mutate(ctx, op, http.MethodDelete, path, q, nil, nil); err != nil {
-		if absent(err) {
-			return nil
-		}
-		return err
+		return c.goneAfter(ctx, op, err, path, "host")
 	}
 	c.log.InfoContext(ctx, "deleted host", "host", host.Name)
 	return nil
 }
 
-// DeleteVolume deletes the LUN or namespace (not the ONTAP volume around it).
+// opDeleteVolume deletes the LUN or namespace (not the ONTAP volume around it).
 // It destroys data: the wizard calls it only when the operator asked by flag
 // and typed the workload name. One that is already gone is success.
-func (c *Client) DeleteVolume(ctx context.Context, vol storage.Volume) error {
+func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	const op = "delete volume"
 	volID, err := c.volumeID(op, vol)
 	if err != nil {
 		return err
 	}
 	if err := c.mutate(ctx, op, http.MethodDelete, c.unitPath()+"/"+url.PathEscape(volID), nil, nil, nil); err != nil {
-		if absent(err) {
-			c.log.InfoContext(ctx, "volume already gone", "volume", vol.Name)
-			return nil
-		}
-		return err
+		return c.goneAfter(ctx, op, err, c.unitPath()+"/"+url.PathEscape(volID), "volume")
 	}
 	c.log.InfoContext(ctx, "deleted volume", "volume", vol.Name)
 	return nil
