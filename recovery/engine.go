@@ -159,9 +159,12 @@ type Deps struct {
 	// Health defaults to ConnectedStatusHealth over CloudWatch. It is consulted
 	// only by the automatic policy when the fence is unconfirmed.
 	Health OutpostHealth
-	Now    func() time.Time // default time.Now
-	NewID  func() string    // names one run in the lock; default a random UUID
-	Log    *slog.Logger     // default discards
+	// Clock times every wait and deadline (default RealClock). Now, when
+	// set, stamps records instead of Clock.Now (tests skew it).
+	Clock Clock
+	Now   func() time.Time // default Clock.Now
+	NewID func() string    // names one run in the lock; default a random UUID
+	Log   *slog.Logger     // default discards
 }
 
 // Engine runs failover decisions for one workload. It is safe for concurrent use.
@@ -172,6 +175,7 @@ type Engine struct {
 	sns    SNS
 	cw     CloudWatch
 	health OutpostHealth
+	clock  Clock
 	now    func() time.Time
 	newID  func() string
 	log    *slog.Logger
@@ -187,12 +191,15 @@ func New(d Deps) (*Engine, error) {
 		return nil, errors.New("recovery: EC2, SSM, SNS and CloudWatch clients are required")
 	}
 	e := &Engine{cfg: cfg, ec2: d.EC2, ssm: d.SSM, sns: d.SNS, cw: d.CloudWatch,
-		health: d.Health, now: d.Now, newID: d.NewID, log: d.Log}
+		health: d.Health, clock: d.Clock, now: d.Now, newID: d.NewID, log: d.Log}
 	if e.health == nil {
 		e.health = ConnectedStatusHealth{CloudWatch: d.CloudWatch}
 	}
+	if e.clock == nil {
+		e.clock = RealClock{}
+	}
 	if e.now == nil {
-		e.now = time.Now
+		e.now = e.clock.Now
 	}
 	if e.newID == nil {
 		e.newID = uuid.NewString

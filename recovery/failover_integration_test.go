@@ -36,7 +36,10 @@ func TestConcurrentDuplicateDeliveriesLaunchOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
-	e := w.engine(t, options{ec2: failingPrimary(w)})
+	// A lease far longer than the test: the waiting deliveries must stand
+	// down for the launching one however slow the machine is (a lease that
+	// ran out would let them take over, which other tests cover).
+	e := w.engine(t, options{ec2: failingPrimary(w), cfg: func(c *recovery.Config) { c.LockLease, c.LockPoll = 10*time.Minute, 20*time.Millisecond }})
 	ev := w.alarmEvent(t, "ALARM", time.Now())
 
 	const n = 20
@@ -615,7 +618,8 @@ func TestStatusAndConnectedAlarmsLaunchOnce(t *testing.T) {
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
 	connected := w.putConnectedAlarm(t)
-	e := w.engine(t, options{ec2: failingPrimary(w), connectedAlarm: connected})
+	e := w.engine(t, options{ec2: failingPrimary(w), connectedAlarm: connected,
+		cfg: func(c *recovery.Config) { c.LockLease, c.LockPoll = 10*time.Minute, 20*time.Millisecond }})
 	status := w.alarmEvent(t, "ALARM", time.Now())
 	conn := status
 	conn.AlarmName = connected

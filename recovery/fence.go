@@ -214,7 +214,7 @@ func (e *Engine) waitBudget(ctx context.Context, d, reserve time.Duration) time.
 	if !ok {
 		return d
 	}
-	return max(0, min(d, time.Until(dl)-reserve-e.cfg.DeadlineMargin))
+	return max(0, min(d, e.until(dl)-reserve-e.cfg.DeadlineMargin))
 }
 
 // fence force-stops the primary and waits, within FenceTimeout (cut to leave
@@ -278,19 +278,8 @@ func (e *Engine) fence(ctx context.Context, p instance) (Fence, error) {
 			}
 			return f, nil
 		}
-		if err := sleep(ctx, min(e.cfg.FencePoll, deadline.Sub(e.now()))); err != nil {
+		if err := e.sleep(ctx, min(e.cfg.FencePoll, deadline.Sub(e.now()))); err != nil {
 			return f, fmt.Errorf("fence: %w", err)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

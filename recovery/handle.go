@@ -44,7 +44,7 @@ type run struct {
 func (e *Engine) actionContext(ctx context.Context, r *run) (context.Context, context.CancelFunc) {
 	r.rec = ctx
 	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin))
+		return e.clock.WithDeadline(ctx, dl.Add(-e.cfg.DeadlineMargin))
 	}
 	return context.WithCancel(ctx)
 }
@@ -58,7 +58,7 @@ func (e *Engine) recordContext(ctx context.Context, r *run) (context.Context, co
 	if base == nil {
 		base = ctx
 	}
-	return context.WithTimeout(base, e.cfg.DeadlineMargin/3)
+	return e.withTimeout(base, e.cfg.DeadlineMargin/3)
 }
 
 // HandleAlarm evaluates one alarm notification (DESIGN.md "Detection and
@@ -319,7 +319,7 @@ func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) 
 			return r.res, fmt.Errorf("%w: failover %s launched %s and its run holds the lock until %s",
 				ErrRecordPending, l.Token, l.Instance, l.LeaseUntil.Format(time.RFC3339))
 		}
-		if err := sleep(ctx, e.cfg.LockPoll); err != nil {
+		if err := e.sleep(ctx, e.cfg.LockPoll); err != nil {
 			e.lockedResult(r, l)
 			return r.res, fmt.Errorf("wait for the record of failover %s: %w", l.Token, err)
 		}

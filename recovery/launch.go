@@ -118,7 +118,7 @@ func (e *Engine) waitRunning(ctx context.Context, id string, budget time.Duratio
 		if poll >= maxPolls || !e.now().Before(deadline) {
 			return in.state, nil
 		}
-		if err := sleep(ctx, min(e.cfg.LaunchPoll, deadline.Sub(e.now()))); err != nil {
+		if err := e.sleep(ctx, min(e.cfg.LaunchPoll, deadline.Sub(e.now()))); err != nil {
 			return in.state, fmt.Errorf("wait for %s: %w", id, err)
 		}
 	}

@@ -149,7 +149,7 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, int64, bool, error)
 					cur.Token, cur.LeaseUntil.Format(time.RFC3339))
 			}
 			e.log.Info("lock held by another delivery; waiting", "token", cur.Token, "owner", cur.Owner, "leaseUntil", cur.LeaseUntil)
-			if err := sleep(ctx, e.cfg.LockPoll); err != nil {
+			if err := e.sleep(ctx, e.cfg.LockPoll); err != nil {
 				return Lock{}, 0, false, fmt.Errorf("take lock: %w", err)
 			}
 		default:

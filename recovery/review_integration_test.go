@@ -14,6 +14,7 @@ package recovery_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,13 +217,12 @@ func TestKilledBeforeLaunchedLockIsRecordedByTheRetry(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
-	var skew atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	clk := recovery.NewFakeClock(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dec := &dieAfterRun{impaired: impaired{id: w.primary}, cancel: cancel}
-	ev := w.alarmEvent(t, "ALARM", time.Now())
-	_, err := w.engine(t, options{now: clock, ec2: func(next recovery.EC2) recovery.EC2 { dec.EC2 = next; return dec }}).HandleAlarm(ctx, ev)
+	ev := w.alarmEvent(t, "ALARM", clk.Now())
+	_, err := w.engine(t, options{clock: clk, ec2: func(next recovery.EC2) recovery.EC2 { dec.EC2 = next; return dec }}).HandleAlarm(ctx, ev)
 	require.Error(t, err)
 	insts := w.recoveryInstances(t)
 	require.Len(t, insts, 1)
@@ -232,8 +232,8 @@ func TestKilledBeforeLaunchedLockIsRecordedByTheRetry(t *testing.T) {
 	assert.Empty(t, w.notifications(t))
 
 	w.setAlarm(t, cwtypes.StateValueOk) // the alarm recovered meanwhile
-	skew.Store(int64(10 * time.Minute))
-	res, err := w.engine(t, options{now: clock, ec2: failingPrimary(w)}).HandleAlarm(context.Background(), ev)
+	clk.Advance(10 * time.Minute)
+	res, err := w.engine(t, options{clock: clk, ec2: failingPrimary(w)}).HandleAlarm(context.Background(), ev)
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomeLaunched, res.Outcome, "reason: %s", res.Reason)
 	assert.Equal(t, aws.ToString(insts[0].InstanceId), res.RecoveryInstance)
@@ -251,31 +251,50 @@ func TestKilledBeforeLaunchedLockIsRecordedByTheRetry(t *testing.T) {
 	assert.False(t, tl.NotifiedAt.IsZero())
 }
 
-// hangRun makes RunInstances hang until its context ends.
-type hangRun struct{ impaired }
+// hangRun makes RunInstances hang until its context ends: it moves the
+// virtual clock to the context's deadline (the actions' deadline) and waits.
+// A context without a deadline is refused: the engine must bound its actions.
+type hangRun struct {
+	impaired
+	clock *recovery.FakeClock
+}
 
 func (d *hangRun) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
 	if aws.ToBool(in.DryRun) {
 		return d.EC2.RunInstances(ctx, in, o...)
 	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return nil, errors.New("hangRun: RunInstances got a context without a deadline")
+	}
+	d.clock.AdvanceTo(dl)
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
 
 // Item 6: one hanging call ends at the actions' deadline, leaving the margin
-// to mark the lock failed, record the timeline and notify.
+// to mark the lock failed, record the timeline and notify. Virtual clock
+// (FakeClock): the invocation's 3 s deadline and the 1.5 s margin are
+// virtual, so a slow machine cannot eat them; an engine that recorded under
+// the actions' context, or did not cut it, fails (the records would run on
+// an ended context).
 func TestHangingCallLeavesTimeToRecord(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
+	clk := recovery.NewFakeClock(time.Now())
 	e := w.engine(t, options{
-		ec2: func(next recovery.EC2) recovery.EC2 { return &hangRun{impaired{EC2: next, id: w.primary}} },
-		cfg: func(c *recovery.Config) { c.DeadlineMargin = 1500 * time.Millisecond },
+		clock: clk,
+		ec2:   func(next recovery.EC2) recovery.EC2 { return &hangRun{impaired{EC2: next, id: w.primary}, clk} },
+		cfg:   func(c *recovery.Config) { c.DeadlineMargin = 1500 * time.Millisecond },
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	start := clk.Now()
+	ctx, cancel := clk.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	res, err := e.HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
+	res, err := e.HandleAlarm(ctx, w.alarmEvent(t, "ALARM", start))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NoError(t, ctx.Err(), "the invocation's own deadline was not reached")
+	assert.Equal(t, 1500*time.Millisecond, clk.Now().Sub(start), "RunInstances ended at the actions' deadline")
 	assert.Equal(t, recovery.OutcomeFailed, res.Outcome)
 	lock, err := recovery.ReadLock(context.Background(), w.admin.ssm, w.workload)
 	require.NoError(t, err)

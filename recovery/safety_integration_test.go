@@ -306,7 +306,10 @@ func (d *pendingRecovery) DescribeInstances(ctx context.Context, in *ec2.Describ
 // Every wait is cut to the invocation's deadline minus the margin, so the run
 // still records its timeline and notifies: a fence that EC2 never confirms
 // (FenceTimeout 10 minutes), and a recovery instance that stays pending
-// (LaunchTimeout 10 minutes), under a 3-second deadline.
+// (LaunchTimeout 10 minutes), under a 3-second deadline. Virtual clock
+// (FakeClock): the polls advance it, so the deadline is reached by the
+// engine's own waiting, not by the machine's speed; a wait that was not cut
+// would run the virtual deadline out and the records with it.
 func TestWaitsEndBeforeTheDeadline(t *testing.T) {
 	t.Parallel()
 	long := func(c *recovery.Config) {
@@ -318,11 +321,14 @@ func TestWaitsEndBeforeTheDeadline(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
 		w.setAlarm(t, cwtypes.StateValueAlarm)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		clk := recovery.NewFakeClock(time.Now())
+		ctx, cancel := clk.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		res, err := w.engine(t, options{ec2: stuck(w), cfg: long}).HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
+		res, err := w.engine(t, options{clock: clk, ec2: stuck(w), cfg: long}).HandleAlarm(ctx, w.alarmEvent(t, "ALARM", clk.Now()))
 		require.ErrorIs(t, err, recovery.ErrAwaitingConfirmation)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		assert.NoError(t, ctx.Err(), "finished before the invocation's deadline")
+		assert.Equal(t, 1500*time.Millisecond, clk.Slept(), "the fence waited 3 s less the actions' margin, the records' margin and the launch's reserve")
 		assert.Equal(t, recovery.OutcomeAwaitingApproval, res.Outcome)
 		assert.Contains(t, res.Fence.Detail, "wait cut from 10m0s")
 		notes := w.notifications(t)
@@ -336,11 +342,14 @@ func TestWaitsEndBeforeTheDeadline(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
 		w.setAlarm(t, cwtypes.StateValueAlarm)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		clk := recovery.NewFakeClock(time.Now())
+		ctx, cancel := clk.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		dec := func(next recovery.EC2) recovery.EC2 { return &pendingRecovery{impaired{EC2: next, id: w.primary}} }
-		res, err := w.engine(t, options{ec2: dec, cfg: long}).HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
+		res, err := w.engine(t, options{clock: clk, ec2: dec, cfg: long}).HandleAlarm(ctx, w.alarmEvent(t, "ALARM", clk.Now()))
 		require.NoError(t, err)
+		assert.NoError(t, ctx.Err(), "finished before the invocation's deadline")
+		assert.Equal(t, 2*time.Second, clk.Slept(), "the wait for running took 3 s less the actions' and the records' margins")
 		assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)
 		notes := w.notifications(t)
 		require.Len(t, notes, 1, "notified before the deadline")
@@ -376,13 +385,12 @@ func TestKilledAfterLaunchIsRecordedByTheRetry(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
-	var skew atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	clk := recovery.NewFakeClock(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	die := &dieAfterLaunched{lock: naming.LockParam(w.workload), cancel: cancel}
-	e := w.engine(t, options{ec2: failingPrimary(w), now: clock, ssm: func(next recovery.SSM) recovery.SSM { die.SSM = next; return die }})
-	ev := w.alarmEvent(t, "ALARM", time.Now())
+	e := w.engine(t, options{ec2: failingPrimary(w), clock: clk, ssm: func(next recovery.SSM) recovery.SSM { die.SSM = next; return die }})
+	ev := w.alarmEvent(t, "ALARM", clk.Now())
 
 	_, err := e.HandleAlarm(ctx, ev)
 	require.ErrorIs(t, err, context.Canceled)
@@ -398,7 +406,7 @@ func TestKilledAfterLaunchIsRecordedByTheRetry(t *testing.T) {
 	// A delivery while the dead run's lease lasts waits for the record
 	// within its own deadline, then returns a retryable error: Lambda must
 	// come back, not drop the event.
-	short, cancelShort := context.WithTimeout(context.Background(), 35*time.Second) // no time left to wait past DeadlineMargin (30 s)
+	short, cancelShort := clk.WithTimeout(context.Background(), 35*time.Second) // virtual; no time left to wait past DeadlineMargin (30 s)
 	defer cancelShort()
 	res, err := e.HandleAlarm(short, ev)
 	require.ErrorIs(t, err, recovery.ErrRecordPending)
@@ -406,7 +414,7 @@ func TestKilledAfterLaunchIsRecordedByTheRetry(t *testing.T) {
 	assert.Empty(t, w.notifications(t))
 
 	// Lambda's retry, after the lease.
-	skew.Store(int64(10 * time.Minute))
+	clk.Advance(10 * time.Minute)
 	res, err = e.HandleAlarm(context.Background(), ev)
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)
@@ -425,7 +433,7 @@ func TestKilledAfterLaunchIsRecordedByTheRetry(t *testing.T) {
 	assert.Equal(t, 1, w.calls.Count("RunInstances"))
 
 	// Later deliveries find the record complete: nothing more.
-	skew.Store(int64(20 * time.Minute))
+	clk.Advance(10 * time.Minute)
 	w.calls.Reset()
 	res, err = e.HandleAlarm(context.Background(), ev)
 	require.NoError(t, err)
@@ -571,11 +579,12 @@ func TestLostTakeoverKeepsLaunchedLock(t *testing.T) {
 		return []recovery.Lock{take, done}
 	}
 	dec := &interleave{w: w, t: t, lock: naming.LockParam(w.workload), winner: winner}
-	e := w.engine(t, options{ec2: failingPrimary(w), newID: func() string { return "loser" },
+	clk := recovery.NewFakeClock(time.Now())
+	e := w.engine(t, options{ec2: failingPrimary(w), newID: func() string { return "loser" }, clock: clk,
 		ssm: func(next recovery.SSM) recovery.SSM { dec.SSM = next; return dec }})
 
-	// A deadline that leaves no time to wait for the winner's record.
-	ctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
+	// A (virtual) deadline that leaves no time to wait for the winner's record.
+	ctx, cancel := clk.WithTimeout(context.Background(), 35*time.Second)
 	defer cancel()
 	res, err := e.HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
 	require.ErrorIs(t, err, recovery.ErrRecordPending, "the winner has not recorded yet: Lambda retries")

@@ -69,18 +69,41 @@ func TestRecorded(t *testing.T) {
 	}
 }
 
+// The wait budget runs on the engine's clock (a virtual one here), so the
+// figures are exact and a loaded machine cannot change them.
 func TestWaitBudget(t *testing.T) {
-	e := &Engine{cfg: Config{DeadlineMargin: 30 * time.Second}}
+	clk := NewFakeClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	e := &Engine{cfg: Config{DeadlineMargin: 30 * time.Second}, clock: clk}
 	assert.Equal(t, 10*time.Minute, e.waitBudget(context.Background(), 10*time.Minute, time.Minute), "no deadline: unchanged")
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	ctx, cancel := clk.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	assert.Equal(t, time.Minute, e.waitBudget(ctx, time.Minute, 0), "far deadline: unchanged")
-	got := e.waitBudget(ctx, 2*time.Hour, time.Minute)
-	assert.Less(t, got, time.Hour-90*time.Second+time.Millisecond, "cut to leave reserve and margin")
-	assert.Greater(t, got, 50*time.Minute)
+	assert.Equal(t, time.Hour-90*time.Second, e.waitBudget(ctx, 2*time.Hour, time.Minute), "cut to leave reserve and margin")
+	clk.Advance(30 * time.Minute)
+	assert.Equal(t, 30*time.Minute-90*time.Second, e.waitBudget(ctx, 2*time.Hour, time.Minute), "the time left shrinks with the clock")
 
-	soon, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	soon, cancel2 := clk.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel2()
 	assert.Equal(t, time.Duration(0), e.waitBudget(soon, time.Minute, 0), "never negative")
+}
+
+// The virtual clock's contexts end at their deadline, with
+// context.DeadlineExceeded, only when the virtual time gets there, and end
+// with their parent.
+func TestFakeClockDeadlines(t *testing.T) {
+	clk := NewFakeClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	parent, cancelParent := clk.WithTimeout(context.Background(), 3*time.Second)
+	defer cancelParent()
+	child, cancelChild := clk.WithTimeout(parent, time.Hour)
+	defer cancelChild()
+	dl, ok := child.Deadline()
+	require.True(t, ok)
+	assert.Equal(t, clk.Now().Add(3*time.Second), dl, "a child never outlives its parent")
+	require.NoError(t, clk.Sleep(parent, 2*time.Second))
+	assert.NoError(t, parent.Err())
+	assert.ErrorIs(t, clk.Sleep(parent, 2*time.Second), context.DeadlineExceeded)
+	<-child.Done()
+	assert.ErrorIs(t, child.Err(), context.DeadlineExceeded)
+	assert.Equal(t, 4*time.Second, clk.Slept())
 }

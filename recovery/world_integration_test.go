@@ -230,13 +230,15 @@ func (w *world) alarmEvent(t testing.TB, newState string, at time.Time) recovery
 
 // options tune a test's engine.
 type options struct {
-	policy  recovery.Policy
-	ec2     func(recovery.EC2) recovery.EC2
-	ssm     func(recovery.SSM) recovery.SSM
-	sns     func(recovery.SNS) recovery.SNS
-	cfg     func(*recovery.Config)
-	health  recovery.OutpostHealth
-	now     func() time.Time
+	policy recovery.Policy
+	ec2    func(recovery.EC2) recovery.EC2
+	ssm    func(recovery.SSM) recovery.SSM
+	sns    func(recovery.SNS) recovery.SNS
+	cfg    func(*recovery.Config)
+	health recovery.OutpostHealth
+	now    func() time.Time
+	// clock, when set, is the engine's virtual clock (waits and deadlines).
+	clock   *recovery.FakeClock
 	newID   func() string
 	outpost bool
 	// connectedAlarm is the name of the ConnectedStatus alarm, if deployed.
@@ -273,9 +275,13 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
-	e, err := recovery.New(recovery.Deps{
+	d := recovery.Deps{
 		Config: cfg, EC2: e2, SSM: s2, SNS: n2, CloudWatch: w.eng.cw, Health: o.health, Now: o.now, NewID: o.newID,
-	})
+	}
+	if o.clock != nil {
+		d.Clock = o.clock
+	}
+	e, err := recovery.New(d)
 	require.NoError(t, err)
 	return e
 }
