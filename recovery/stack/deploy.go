@@ -70,6 +70,23 @@ type Deps struct {
 	Token  func() string          // ClientRequestToken source; nil: a random UUID
 	Wait   Wait
 	Log    *slog.Logger // nil: discard
+	// Sleep waits d or until ctx ends; nil: a timer. Tests pass a fake so
+	// no test waits on the wall clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (d Deps) sleep(ctx context.Context, dur time.Duration) error {
+	if d.Sleep != nil {
+		return d.Sleep(ctx, dur)
+	}
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (d Deps) log() *slog.Logger {
@@ -187,9 +204,47 @@ func Deploy(ctx context.Context, d Deps, c Config) (Outputs, error) {
 	if unset := r.Unset(); len(unset) > 0 {
 		return Outputs{}, fmt.Errorf("recovery stack: parameters %s still hold %s", strings.Join(unset, ", "), Placeholder)
 	}
-	out, err := apply(ctx, d, c.Workload, r)
+	roleArn := ServiceRoleArn(c.Partition, account, c.Workload, c.Region)
+	out, err := apply(ctx, d, c.Workload, roleArn, r)
 	out.BundleBucket, out.BundleKey = c.BundleBucket, c.BundleKey
-	return out, err
+	return out, explainRole(err, roleArn)
+}
+
+// explainRole adds what to do when CloudFormation cannot use the service role.
+func explainRole(err error, roleArn string) error {
+	if err == nil || !strings.Contains(err.Error(), roleArn) && !strings.Contains(err.Error(), "cannot be assumed") {
+		return err
+	}
+	return fmt.Errorf("%w (the stack is deployed through the CloudFormation service role %s: an administrator creates it once per workload and Region, with its permissions boundary, from the documents plan writes or with stack.EnsureServiceRole)", err, roleArn)
+}
+
+// SQS refuses to create a queue within 60 seconds of deleting one with the
+// same name: CreateQueue fails with QueueDeletedRecently, "You must wait 60
+// seconds after deleting a queue before you can create another with the same
+// name." (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html,
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html).
+// It happens when setup follows cleanup, or a first create is retried after
+// ROLLBACK_COMPLETE. Deploy keeps the queue's fixed name (the operator is
+// told to read oha-<w>-dlq, and the policies name it) and, bounded, waits
+// and creates the stack again; a generated name would avoid the wait but
+// leave every reader guessing which queue is the workload's.
+const (
+	queueReuseDelay      = 65 * time.Second // 60 s documented, plus a margin
+	maxQueueCreateTrials = 3                // the first create and two retries
+)
+
+// isQueueDeletedRecently reports a create that failed on the DLQ's name.
+func isQueueDeletedRecently(err error) bool {
+	var se *Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	for _, r := range se.Reasons {
+		if strings.Contains(r, "QueueDeletedRecently") || strings.Contains(r, "wait 60 seconds after deleting a queue") {
+			return true
+		}
+	}
+	return false
 }
 
 func stackTags(w string) []cfntypes.Tag {
@@ -210,7 +265,7 @@ func cfnParams(ps []Parameter) []cfntypes.Parameter {
 // maxTemplateBody is CloudFormation's limit for an inline TemplateBody.
 const maxTemplateBody = 51200
 
-func apply(ctx context.Context, d Deps, w string, r Rendered) (Outputs, error) {
+func apply(ctx context.Context, d Deps, w, roleArn string, r Rendered) (Outputs, error) {
 	if len(r.Template) > maxTemplateBody {
 		return Outputs{}, fmt.Errorf("recovery stack template is %d bytes: CloudFormation takes at most %d inline", len(r.Template), maxTemplateBody)
 	}
@@ -239,13 +294,28 @@ func apply(ctx context.Context, d Deps, w string, r Rendered) (Outputs, error) {
 
 	var out Outputs
 	if st == nil {
-		out, err = create(ctx, d, w, r)
+		for trial := 1; ; trial++ {
+			out, err = create(ctx, d, w, roleArn, r)
+			if !isQueueDeletedRecently(err) || trial == maxQueueCreateTrials {
+				break
+			}
+			msg := fmt.Sprintf("the dead-letter queue %s was deleted less than 60 s ago and SQS refuses its name until then (QueueDeletedRecently): removing the rolled-back stack, waiting %s, then creating it again (attempt %d of %d)",
+				DLQName(w), queueReuseDelay, trial+1, maxQueueCreateTrials)
+			log.Warn(msg)
+			notes = append(notes, msg)
+			if err := deleteAndWait(ctx, d, r.Name, out.StackID); err != nil {
+				return Outputs{StackName: r.Name, Notes: notes}, err
+			}
+			if err := d.sleep(ctx, queueReuseDelay); err != nil {
+				return Outputs{StackName: r.Name, Notes: notes}, fmt.Errorf("waiting for SQS to release the queue name %s: %w", DLQName(w), err)
+			}
+		}
 	} else {
 		switch st.StackStatus {
 		case cfntypes.StackStatusCreateComplete, cfntypes.StackStatusUpdateComplete,
 			cfntypes.StackStatusUpdateRollbackComplete, cfntypes.StackStatusImportComplete,
 			cfntypes.StackStatusImportRollbackComplete:
-			out, err = update(ctx, d, w, r, aws.ToString(st.StackId))
+			out, err = update(ctx, d, w, roleArn, r, aws.ToString(st.StackId))
 		default:
 			return Outputs{StackName: r.Name, Notes: notes}, &Error{Op: "update", Stack: r.Name, Status: string(st.StackStatus),
 				Err: fmt.Errorf("the stack cannot be updated in this state: fix it in the CloudFormation console (continue the rollback, or delete it with outposts-ha cleanup) and run setup again")}
@@ -255,10 +325,11 @@ func apply(ctx context.Context, d Deps, w string, r Rendered) (Outputs, error) {
 	return out, err
 }
 
-func create(ctx context.Context, d Deps, w string, r Rendered) (Outputs, error) {
+func create(ctx context.Context, d Deps, w, roleArn string, r Rendered) (Outputs, error) {
 	tok := d.token()
 	res, err := d.CFN.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:          aws.String(r.Name),
+		RoleARN:            aws.String(roleArn),
 		TemplateBody:       aws.String(string(r.Template)),
 		Parameters:         cfnParams(r.Parameters),
 		Capabilities:       []cfntypes.Capability{cfntypes.CapabilityCapabilityNamedIam},
@@ -284,10 +355,11 @@ func create(ctx context.Context, d Deps, w string, r Rendered) (Outputs, error) 
 	return out, nil
 }
 
-func update(ctx context.Context, d Deps, w string, r Rendered, id string) (Outputs, error) {
+func update(ctx context.Context, d Deps, w, roleArn string, r Rendered, id string) (Outputs, error) {
 	tok := d.token()
 	_, err := d.CFN.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName:          aws.String(id),
+		RoleARN:            aws.String(roleArn),
 		TemplateBody:       aws.String(string(r.Template)),
 		Parameters:         cfnParams(r.Parameters),
 		Capabilities:       []cfntypes.Capability{cfntypes.CapabilityCapabilityNamedIam},

@@ -41,6 +41,8 @@ type fakeCFN struct {
 	CloudFormation
 	status       cfntypes.StackStatus // "" = no stack
 	afterCreate  []cfntypes.StackStatus
+	createRuns   [][]cfntypes.StackStatus // when set, each CreateStack takes the next script (else afterCreate)
+	createInputs []*cloudformation.CreateStackInput
 	afterUpdate  []cfntypes.StackStatus
 	afterDelete  []cfntypes.StackStatus
 	pending      []cfntypes.StackStatus // statuses the next DescribeStacks calls report, in order
@@ -79,7 +81,11 @@ func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeS
 func (f *fakeCFN) CreateStack(_ context.Context, in *cloudformation.CreateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error) {
 	f.calls = append(f.calls, "CreateStack")
 	f.createInput = in
+	f.createInputs = append(f.createInputs, in)
 	f.status, f.pending = cfntypes.StackStatusCreateInProgress, f.afterCreate
+	if len(f.createRuns) > 0 {
+		f.pending, f.createRuns = f.createRuns[0], f.createRuns[1:]
+	}
 	return &cloudformation.CreateStackOutput{StackId: aws.String(testStackID)}, nil
 }
 
@@ -232,6 +238,7 @@ func TestDeployCreatesWhenAbsent(t *testing.T) {
 	assert.Equal(t, "autorestart-web01", aws.ToString(in.StackName))
 	assert.Equal(t, []cfntypes.Capability{cfntypes.CapabilityCapabilityNamedIam}, in.Capabilities)
 	assert.Equal(t, "tok-1", aws.ToString(in.ClientRequestToken))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/oha-web01-us-west-2-cfn", aws.ToString(in.RoleARN), "deployed through the service role")
 	assert.Equal(t, stackTags("web01"), in.Tags)
 	params := map[string]string{}
 	for _, p := range in.Parameters {
@@ -282,6 +289,7 @@ func TestDeployNoUpdatesIsSuccess(t *testing.T) {
 	assert.Equal(t, 1, cfn.called("UpdateStack"))
 	assert.Equal(t, 0, cfn.called("CreateStack"))
 	assert.Equal(t, testStackID, aws.ToString(cfn.updateInput.StackName), "updates address the stack by ID")
+	assert.Equal(t, "arn:aws:iam::123456789012:role/oha-web01-us-west-2-cfn", aws.ToString(cfn.updateInput.RoleARN), "updated through the service role")
 }
 
 func TestDeployUpdateOtherValidationErrorFails(t *testing.T) {
