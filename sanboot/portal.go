@@ -116,9 +116,9 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 	if err != nil {
 		switch {
 		case dottedRE.MatchString(host):
-			return Portal{}, portalErr(s, "is not a valid IPv4 address: give four numbers 0-255 separated by dots, without leading zeros")
+			return Portal{}, portalErr(s, "is not a valid IPv4 address: write IP[:port] with four numbers 0-255 separated by dots, without leading zeros, e.g. 192.168.50.10:3260")
 		case hostishRE.MatchString(host):
-			return Portal{}, portalErr(s, "is a host name: only IP literals work at boot, because iPXE on the SAN interface has no DNS server it can count on; give the portal's IP address")
+			return Portal{}, portalErr(s, "is a host name, and only IP literals work at boot (iPXE on the SAN interface has no DNS server it can count on): write the portal's address as IP[:port]")
 		}
 		return Portal{}, portalErr(s, "is not IP[:port] (IPv6 with a port goes in brackets: [fd00::1]:3260)")
 	}

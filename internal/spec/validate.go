@@ -332,12 +332,12 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, prot
 	case s.Storage.Vendor == "ontap":
 		switch {
 		case v.Volume == "":
-			c.add(field+".volume", "is empty", "give the ONTAP LUN path, /vol/VOLUME/LUN")
+			c.add(field+".volume", "is empty", "name the array volume by its ONTAP LUN path, /vol/VOLUME/LUN")
 		case !ontapLUNPathRE.MatchString(v.Volume):
 			c.add(field+".volume", q(v.Volume)+" is not an ONTAP LUN path", "write it as /vol/VOLUME/LUN (or /vol/VOLUME/QTREE/LUN)")
 		}
 	case v.Volume == "":
-		c.add(field+".volume", "is empty", "name the volume on the array")
+		c.add(field+".volume", "is empty", "name the array volume")
 	case !volNameRE.MatchString(v.Volume):
 		c.add(field+".volume", q(v.Volume)+" has characters array volume names cannot have", "use letters, digits, '/', '_', '.', ':', '-'")
 	}
@@ -385,7 +385,7 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, prot
 			continue
 		}
 		if j, dup := seen[p]; dup {
-			c.add(f, fmt.Sprintf("repeats portals[%d] (%s)", j, p), "list each portal once")
+			c.add(f, fmt.Sprintf("repeats portal %d (%s)", j, p), "list each portal once")
 		}
 		seen[p] = i
 	}
@@ -398,7 +398,7 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, prot
 			lo, hi, what = 1, sanboot.MaxLUN, "namespace ID"
 		}
 		if *v.LUN < lo || *v.LUN > hi {
-			fix := fmt.Sprintf("use a %s from %d to %d", what, lo, hi)
+			fix := fmt.Sprintf("use a %s in %d-%d", what, lo, hi)
 			if !generic && vendorOK {
 				fix += "; or leave it out and setup reads back the one the array assigns"
 			}
@@ -648,7 +648,7 @@ func splitFix(s string) (msg, fix string) {
 var hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 func endpointProblem(e string) (msg, fix string) {
-	const plain = "give only scheme, host and port, e.g. https://array.example.net or https://10.0.0.5:8443"
+	const plain = "give a plain https://host[:port] URL: only scheme, host and port, e.g. https://array.example.net or https://10.0.0.5:8443"
 	if e == "" {
 		return "is empty", "give the array's management URL, e.g. https://10.0.0.5"
 	}
