@@ -41,6 +41,9 @@ const vendor = "generic"
 // DefaultProbeTimeout bounds each portal check when Probe gets no timeout.
 const DefaultProbeTimeout = 3 * time.Second
 
+// MaxConcurrentProbes bounds how many portal checks Probe runs at once.
+const MaxConcurrentProbes = 8
+
 // Config is what the operator typed about the array.
 type Config struct {
 	// Target is the target IQN (iSCSI) or subsystem NQN (NVMe/TCP), its
@@ -279,7 +282,9 @@ type PortalStatus struct {
 }
 
 // Probe opens (and at once closes) a TCP connection to every portal, in
-// parallel, each bounded by timeout (DefaultProbeTimeout when <= 0) and ctx.
+// parallel but at most MaxConcurrentProbes at once, each bounded by timeout
+// (DefaultProbeTimeout when <= 0) and ctx; a portal not yet started when ctx
+// ends reports ctx's error without a dial.
 // It is a report for the operator: an unreachable portal is not an error
 // here, since the machine running the wizard often has no route to the SAN
 // VLAN that the instance's LNI reaches. Results are in portal order.
@@ -288,12 +293,19 @@ func (c *Client) Probe(ctx context.Context, timeout time.Duration) []PortalStatu
 		timeout = DefaultProbeTimeout
 	}
 	out := make([]PortalStatus, len(c.target.Endpoints))
+	slots := make(chan struct{}, MaxConcurrentProbes)
 	var wg sync.WaitGroup
 	for i, e := range c.target.Endpoints {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = probe(ctx, e, timeout)
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				out[i] = probe(ctx, e, timeout)
+			case <-ctx.Done():
+				out[i] = PortalStatus{Endpoint: e, Err: ctx.Err()}
+			}
 		}()
 	}
 	wg.Wait()

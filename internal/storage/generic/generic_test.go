@@ -234,3 +234,23 @@ func TestProbe(t *testing.T) {
 		assert.Error(t, s.Err)
 	}
 }
+
+// TestProbeManyPortals: more portals than MaxConcurrentProbes all get their
+// own result, in portal order (real loopback listeners, no fakes).
+func TestProbeManyPortals(t *testing.T) {
+	var eps []storage.Endpoint
+	for range 3 * generic.MaxConcurrentProbes {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		t.Cleanup(func() { l.Close() })
+		eps = append(eps, storage.Endpoint{Address: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port})
+	}
+	c, err := generic.New(generic.Config{Target: storage.Target{Name: targetIQN, Protocol: storage.ISCSI, Endpoints: eps}})
+	require.NoError(t, err)
+	got := c.Probe(context.Background(), 5*time.Second)
+	require.Len(t, got, len(eps))
+	for i, s := range got {
+		assert.Equal(t, eps[i], s.Endpoint)
+		assert.True(t, s.Reachable, "%v: %v", s.Endpoint, s.Err)
+	}
+}
