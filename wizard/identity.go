@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/google/uuid"
@@ -51,25 +50,30 @@ func DeriveIdentity(s *spec.Spec, id uuid.UUID) (Identity, error) {
 // the answers nor the output folder has one. A conflict between the two is an
 // error: changing identity re-maps the array and must be deliberate.
 func ResolveIdentity(s *spec.Spec, outDir string, gen func() uuid.UUID) (Identity, IdentitySource, error) {
-	prev, err := readIdentity(outDir)
+	return resolveIdentity(s, outDir, outDir, gen)
+}
+
+// resolveIdentity reads the folder at dir and names it shown in messages.
+func resolveIdentity(s *spec.Spec, dir, shown string, gen func() uuid.UUID) (Identity, IdentitySource, error) {
+	prev, err := readIdentityFile(filepath.Join(dir, identityFile))
 	if err != nil {
 		return Identity{}, "", err
 	}
-	ident, src, err := resolve(s, prev, outDir, gen)
+	ident, src, err := resolve(s, prev, shown, gen)
 	if err != nil || prev == nil {
 		return ident, src, err
 	}
 	// The folder's identity may only be reused unchanged: same workload, same
 	// names on the wire. Anything else would re-map the array silently, or give
 	// two workloads one identity.
-	where := filepath.Join(outDir, identityFile)
+	where := filepath.Join(shown, identityFile)
 	switch {
 	case prev.Workload != "" && prev.Workload != s.Workload:
-		return Identity{}, "", fmt.Errorf("%s belongs to workload %s, not %s: each workload has its own identity; plan %s into its own --out folder",
-			where, prev.Workload, s.Workload, s.Workload)
+		return Identity{}, "", &InputError{Err: fmt.Errorf("%s belongs to workload %s, not %s: each workload has its own identity; plan %s into its own --out folder",
+			where, prev.Workload, s.Workload, s.Workload)}
 	case prev.UUID == ident.UUID && (prev.InitiatorIQN != ident.InitiatorIQN || prev.HostNQN != ident.HostNQN):
-		return Identity{}, "", fmt.Errorf("the initiator identity would change from %s to %s (identity.iqn_authority changed?): "+
-			"that re-maps the array; restore the earlier setting, or plan into a new --out folder on purpose", prev.InitiatorIQN, ident.InitiatorIQN)
+		return Identity{}, "", &InputError{Err: fmt.Errorf("the initiator identity would change from %s to %s (identity.iqn_authority changed?): "+
+			"that re-maps the array; restore the earlier setting, or plan into a new --out folder on purpose", prev.InitiatorIQN, ident.InitiatorIQN)}
 	}
 	return ident, src, nil
 }
@@ -79,30 +83,43 @@ func resolve(s *spec.Spec, prev *Identity, outDir string, gen func() uuid.UUID) 
 	case s.Identity.UUID != "":
 		id, err := uuid.Parse(s.Identity.UUID)
 		if err != nil {
-			return Identity{}, "", fmt.Errorf("identity.uuid: %w", err)
+			return Identity{}, "", problem("identity.uuid", "is not a UUID", "give the uuid plan printed, or remove the key to generate one")
 		}
 		if prev != nil && prev.UUID != id.String() {
-			return Identity{}, "", fmt.Errorf("identity.uuid %s in the answers differs from %s in %s: "+
+			return Identity{}, "", &InputError{Err: fmt.Errorf("identity.uuid %s in the answers differs from %s in %s: "+
 				"a new identity means re-mapping the array; plan into a new --out folder, or remove that identity.json on purpose",
-				id, prev.UUID, filepath.Join(outDir, identityFile))
+				id, prev.UUID, filepath.Join(outDir, identityFile))}
 		}
-		ident, err := DeriveIdentity(s, id)
+		ident, err := deriveChecked(s, id)
 		return ident, FromAnswers, err
 	case prev != nil:
 		id, err := uuid.Parse(prev.UUID)
 		if err != nil {
 			return Identity{}, "", fmt.Errorf("%s: uuid: %w", filepath.Join(outDir, identityFile), err)
 		}
-		ident, err := DeriveIdentity(s, id)
+		ident, err := deriveChecked(s, id)
 		return ident, FromPlanDir, err
 	default:
-		ident, err := DeriveIdentity(s, gen())
+		ident, err := deriveChecked(s, gen())
 		return ident, NewlyCreated, err
 	}
 }
 
-func readIdentity(outDir string) (*Identity, error) {
-	data, err := os.ReadFile(filepath.Join(outDir, identityFile))
+// deriveChecked derives the identity; a name it cannot form (an IQN over 223
+// bytes from a long naming authority and workload) is bad input.
+func deriveChecked(s *spec.Spec, id uuid.UUID) (Identity, error) {
+	ident, err := DeriveIdentity(s, id)
+	if err != nil {
+		return Identity{}, problem("identity.iqn_authority", "gives an initiator IQN this tool cannot use: "+err.Error(),
+			"use a shorter identity.iqn_authority (or workload name): an IQN is at most 223 bytes")
+	}
+	return ident, nil
+}
+
+// readIdentityFile reads an identity.json: a regular file of bounded size, or
+// nothing (nil, nil) when there is none.
+func readIdentityFile(path string) (*Identity, error) {
+	data, err := readBounded(path, maxIdentitySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -111,7 +128,7 @@ func readIdentity(outDir string) (*Identity, error) {
 	}
 	var id Identity
 	if err := json.Unmarshal(data, &id); err != nil || id.UUID == "" {
-		return nil, fmt.Errorf("%s is not an outposts-ha identity file: fix or remove it", filepath.Join(outDir, identityFile))
+		return nil, fmt.Errorf("%s is not an outposts-ha identity file: fix or remove it", path)
 	}
 	return &id, nil
 }

@@ -29,6 +29,9 @@ type Plan struct {
 	Identity Identity
 	Source   IdentitySource
 	Files    []File // sorted by Path
+	// Notes are what writing the plan did besides the files (leftovers of an
+	// interrupted run removed, files plan did not write kept).
+	Notes []string
 }
 
 // Render builds the plan. It is pure and deterministic: the same spec and

@@ -107,7 +107,7 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		{"negative LUN", replace("    lun: 1\n", "    lun: -1\n"), "storage.boot.lun", "out of range"},
 		{"bad portal", replace(`"192.168.50.10", "192.168.50.11:3260"`, `"192.168.50.300"`), "storage.boot.portals[0]", "IP[:port]"},
 		{"hostname portal", replace(`"192.168.50.10", "192.168.50.11:3260"`, `"san.example.net"`), "storage.boot.portals[0]", "IP[:port]"},
-		{"portal port 0", replace(`"192.168.50.11:3260"`, `"192.168.50.11:0"`), "storage.boot.portals[1]", "port 0"},
+		{"portal port 0", replace(`"192.168.50.11:3260"`, `"192.168.50.11:0"`), "storage.boot.portals[1]", `"0" out of range`},
 		{"duplicate portal", replace(`"192.168.50.11:3260"`, `"192.168.50.10:3260"`), "storage.boot.portals[1]", "repeats portal 0"},
 		{"data volume bad LUN", replace("      lun: 2", "      lun: 99999"), "storage.data[0].lun", "out of range"},
 		{"missing volume name", replace("    volume: /vol/web01/boot\n", ""), "storage.boot.volume", "name the array volume"},

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
 
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 )
@@ -19,29 +21,70 @@ type PlanOptions struct {
 	AnswersPath string
 	OutDir      string // default: out/<workload>
 	NewUUID     func() uuid.UUID
+	// LockWait bounds the wait for another plan run on the same --out
+	// (default 10 s); then plan refuses.
+	LockWait time.Duration
+	// Log receives what plan did besides writing the plan (leftovers of
+	// interrupted runs removed or restored, files kept); default stdout.
+	Log io.Writer
+	// lockWaiting is called once when the lock is busy (tests).
+	lockWaiting func()
 }
 
-// RunPlan reads and validates the answers, resolves the identity, renders
-// every artifact in memory and only then writes the folder. Bad input writes
-// nothing.
+// RunPlan reads and validates the answers, takes the --out folder's lock,
+// recovers what an interrupted run left, resolves the identity, renders every
+// artifact in memory and only then swaps the folder. Bad input writes nothing
+// and is an InputError (or spec.Problems): see IsInputError.
 func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
-	data, err := os.ReadFile(o.AnswersPath)
+	data, err := readBounded(o.AnswersPath, spec.MaxAnswersSize)
 	if err != nil {
-		return nil, fmt.Errorf("read answers: %w", err)
+		return nil, &InputError{Err: fmt.Errorf("read answers: %w", err)}
 	}
 	s, err := spec.Parse(data)
 	if err != nil {
-		return nil, err
+		return nil, inputErr(err)
 	}
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return nil, inputErr(err)
 	}
 	if ps := offlineProblems(s); len(ps) > 0 {
-		return nil, ps
+		return nil, inputErr(ps)
 	}
-	out := o.OutDir
-	if out == "" {
-		out = filepath.Join("out", s.Workload)
+	shown := o.OutDir
+	if shown == "" {
+		shown = filepath.Join("out", s.Workload)
+	}
+	out, err := resolveOut(shown)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWritable(out); err != nil {
+		return nil, err
+	}
+	wait := o.LockWait
+	if wait <= 0 {
+		wait = defaultLockWait
+	}
+	unlock, err := lockOut(out, wait, o.lockWaiting)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	log := o.Log
+	if log == nil {
+		log = stdout
+	}
+	flush := func() {
+		if log != nil {
+			for _, n := range out.notes {
+				fmt.Fprintln(log, n)
+			}
+		}
+		out.notes = nil
+	}
+	defer flush()
+	if err := recoverLeftovers(out); err != nil {
+		return nil, err
 	}
 	if err := checkOutDir(out); err != nil {
 		return nil, err
@@ -50,90 +93,177 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	if gen == nil {
 		gen = uuid.New
 	}
-	id, src, err := ResolveIdentity(s, out, gen)
+	id, src, err := resolveIdentity(s, out.real, out.shown, gen)
 	if err != nil {
 		return nil, err
 	}
 	p, err := Render(s, id, src)
 	if err != nil {
+		return nil, inputErr(err)
+	}
+	notes, err := writePlan(p, out)
+	if err != nil {
 		return nil, err
 	}
-	if err := WritePlan(p, out); err != nil {
-		return nil, err
-	}
+	out.notes = append(out.notes, notes...)
+	p.Notes = append([]string(nil), out.notes...)
+	flush()
 	if stdout != nil {
-		fmt.Fprintf(stdout, "%s\nWrote %d files to %s\n", p.File("summary.txt"), len(p.Files), out)
+		fmt.Fprintf(stdout, "%s\nWrote %d files to %s\n", p.File("summary.txt"), len(p.Files), out.shown)
 	}
 	return p, nil
 }
 
-// checkOutDir refuses a folder that exists, is not empty, and is not an
-// earlier plan: plan replaces its folder whole and must not eat anything else.
-func checkOutDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+// WritePlan writes p into dir the way RunPlan does: under the folder's lock,
+// after recovering what an interrupted run left, as one swap.
+func WritePlan(p *Plan, dir string) error {
+	out, err := resolveOut(dir)
 	if err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
+		return err
 	}
-	if len(entries) == 0 {
-		return nil
+	unlock, err := lockOut(out, defaultLockWait, nil)
+	if err != nil {
+		return err
 	}
-	if _, err := os.Stat(filepath.Join(dir, identityFile)); err != nil {
-		return fmt.Errorf("--out %s is not empty and holds no earlier plan (no %s): choose an empty or new folder", dir, identityFile)
+	defer unlock()
+	if err := recoverLeftovers(out); err != nil {
+		return err
 	}
-	return nil
+	_, err = writePlan(p, out)
+	return err
 }
 
-// WritePlan writes the plan into a fresh sibling folder and swaps it into
-// place, so the folder is never half written and holds no stale files.
-func WritePlan(p *Plan, dir string) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
+// writePlan writes the plan into a fresh staging folder beside the plan
+// folder, carries over every file plan did not write, and exchanges the two
+// folders in one step: at every instant the plan folder holds one whole plan
+// (the old or the new), and a kill leaves at most a staging folder that the
+// next run removes. It returns notes for the operator.
+func writePlan(p *Plan, o *outDir) ([]string, error) {
+	fail := func(what string, err error) error {
+		return fmt.Errorf("--out %s: %s: %w", o.shown, what, unwrapPath(err))
+	}
+	parent := o.parent()
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", parent, err)
+		return nil, fail("create the folder it goes in", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
+	staging, err := os.MkdirTemp(parent, "."+o.base()+".new-")
 	if err != nil {
-		return fmt.Errorf("create temporary plan folder: %w", err)
+		return nil, fail("create the new plan beside it", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(staging) // after the swap it holds the previous plan
+	if err := writeFile(filepath.Join(staging, stagingMark), nil, 0o644, false); err != nil {
+		return nil, fail("write the new plan", err)
+	}
+	produced := map[string]bool{}
 	for _, f := range p.Files {
-		if strings.Contains(f.Path, "..") || filepath.IsAbs(f.Path) {
-			return fmt.Errorf("refusing artifact path %q", f.Path)
+		produced[f.Path] = true
+	}
+	var notes []string
+	_, statErr := os.Lstat(o.real)
+	exists := statErr == nil
+	if exists {
+		kept, err := carryForeign(o, staging, produced)
+		if err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				return nil, err
+			}
+			return nil, fail("keep the files plan did not write", err)
 		}
-		path := filepath.Join(tmp, filepath.FromSlash(f.Path))
+		if len(kept) > 0 {
+			notes = append(notes, fmt.Sprintf("Kept what plan did not write in %s: %s.", o.shown, strings.Join(kept, ", ")))
+		}
+	}
+	for _, f := range p.Files {
+		if strings.Contains(f.Path, "..") || filepath.IsAbs(f.Path) || f.Path == manifestFile || f.Path == stagingMark {
+			return nil, fmt.Errorf("refusing artifact path %q", f.Path)
+		}
+		path := filepath.Join(staging, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+			return nil, fail("write the new plan", err)
 		}
 		mode := fs.FileMode(0o644)
 		if strings.HasSuffix(f.Path, ".sh") {
 			mode = 0o755
 		}
-		if err := os.WriteFile(path, f.Data, mode); err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, err)
+		// Only the identity cannot be made again: it alone is flushed to disk
+		// before the swap (with the folders). Every other file is the same
+		// bytes on a re-run from the answers and the identity.
+		if err := writeFile(path, f.Data, mode, f.Path == identityFile); err != nil {
+			return nil, fail("write "+f.Path, err)
 		}
 	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replace %s: %w", dir, err)
+	if err := writeFile(filepath.Join(staging, manifestFile), manifest(p), 0o644, false); err != nil {
+		return nil, fail("write the new plan", err)
+	}
+	syncDir(staging)
+	switch {
+	case !exists:
+		if err := os.Rename(staging, o.real); err != nil {
+			return nil, fail("move the new plan into place", err)
+		}
+	default:
+		err := exchange(staging, o.real)
+		if err != nil && (errors.Is(err, errNoExchange) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS)) {
+			err = swapByRenames(staging, o)
+		}
+		if err != nil {
+			return nil, fail("replace the earlier plan", err)
 		}
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir) // put the earlier plan back; the error below is what matters
-		}
-		return fmt.Errorf("move plan into %s: %w", dir, err)
+	if err := os.Remove(filepath.Join(o.real, stagingMark)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fail("finish", err)
 	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("remove the earlier plan at %s: %w", old, err)
+	syncDir(parent)
+	if err := os.RemoveAll(staging); err != nil {
+		notes = append(notes, fmt.Sprintf("Could not remove %s (the previous plan): %v; the next plan run removes it.", staging, unwrapPath(err)))
+	}
+	return notes, nil
+}
+
+// swapByRenames is the fallback where the atomic exchange is missing: a kill
+// between the two renames leaves the previous plan at .<base>.old, which the
+// next run restores.
+func swapByRenames(staging string, o *outDir) error {
+	old := filepath.Join(o.parent(), "."+o.base()+".old")
+	if _, err := os.Lstat(old); err == nil {
+		return fmt.Errorf("%s exists: remove it after checking it holds no identity you need", old)
+	}
+	if err := os.Rename(o.real, old); err != nil {
+		return err
+	}
+	if err := os.Rename(staging, o.real); err != nil {
+		if rerr := os.Rename(old, o.real); rerr != nil {
+			return fmt.Errorf("%w; the earlier plan is in %s", err, old)
+		}
+		return err
+	}
+	return os.Rename(old, staging) // removed by the caller with the staging folder
+}
+
+func writeFile(path string, data []byte, mode fs.FileMode, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
 		}
 	}
-	return nil
+	return f.Close()
+}
+
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
 }
 
 // offlineProblems are what plan, which calls no array, needs beyond a valid

@@ -1,0 +1,11 @@
+//go:build linux
+
+package wizard
+
+import "golang.org/x/sys/unix"
+
+// exchange swaps two paths in one step (renameat2 RENAME_EXCHANGE), so the
+// plan folder always exists and always holds one whole plan.
+func exchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
