@@ -54,7 +54,7 @@ func renderUserData(s *spec.Spec, id Identity) (userData, error) {
 	}
 	res, err := sanboot.UserData(u)
 	if err != nil {
-		return ud, err
+		return ud, userDataProblem(s, err)
 	}
 	ud.Raw = res.UserData
 	ud.Notes = append(ud.Notes, res.Notes...)
@@ -94,7 +94,27 @@ func dataVolumes(s *spec.Spec, id Identity, u *sanboot.UserDataSpec) error {
 	}
 	var iscsi []sanboot.ISCSITarget
 	var subs []sanboot.NVMeSubsystem
+	seen := map[string]int{} // target|LUN -> first data volume
+	if b := s.Storage.Boot; b.LUN != nil {
+		seen[b.Target+"|"+fmt.Sprint(*b.LUN)] = -1
+	}
 	for i, v := range s.Storage.Data {
+		if v.LUN != nil {
+			k := v.Target + "|" + fmt.Sprint(*v.LUN)
+			if j, dup := seen[k]; dup {
+				what := fmt.Sprintf("storage.data[%d]", j)
+				if j < 0 {
+					what = "storage.boot"
+				}
+				unit := "LUN"
+				if nvme {
+					unit = "namespace ID"
+				}
+				return problem(fmt.Sprintf("storage.data[%d].lun", i), fmt.Sprintf("%s %d on %s is already %s", unit, *v.LUN, shortValue(v.Target), what),
+					"give each volume its own "+unit+" on a target (or remove the repeated entry)")
+			}
+			seen[k] = i
+		}
 		ps, err := portals(v, def)
 		if err != nil {
 			return err
@@ -170,4 +190,28 @@ func renderStack(s *spec.Spec) (stack.Rendered, error) {
 		PrimaryOutpostID:    s.Outposts.PrimaryOutpost,
 		SecondaryOutpostID:  s.Outposts.SecondaryOutpost,
 	})
+}
+
+// userDataProblem names the answers field behind a user data the renderer
+// refused: every such refusal comes from the answers, so it is bad input.
+func userDataProblem(s *spec.Spec, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "user data is ") && s.Guest.CloudConfig != "":
+		return problem("guest.cloud_config", msg, fmt.Sprintf("shorten guest.cloud_config: EC2 takes at most %d bytes of user data, and the boot and data-volume parts need their share; move scripts into the image", sanboot.MaxUserDataBytes))
+	case strings.HasPrefix(msg, "user data is "):
+		return problem("storage.data", msg, "fewer data volumes per user data, or set them up from the image")
+	case len(s.Storage.Data) > 0 && strings.Contains(msg, "data volumes"):
+		return problem("storage.data", msg, "list each data target once, with the same portals and CHAP secret for all its volumes")
+	}
+	return problem("(answers)", msg, "check the answers against the files in examples/")
+}
+
+// shortValue echoes at most a short prefix of a value in a message.
+func shortValue(v string) string {
+	const max = 64
+	if len(v) <= max {
+		return v
+	}
+	return v[:max] + "..."
 }
