@@ -31,4 +31,17 @@
 // compressed); only virtual copies (snapshots) are left out. Hosts get persona
 // 2 (Generic-ALUA) for Linux and 11 (WindowsServer) for Windows. NVMe/TCP
 // portals come from each port's IPAddr, never from nodeWWN.
+//
+// A hostile or broken array cannot leak a credential or forge output (see
+// storage.Redactor): every error the client returns, every log record and
+// every array message it keeps is redacted of every form of the password (plain, JSON as in the
+// login body, base64) and of each session key, and stripped
+// of terminal escapes and control characters. Target names and portal
+// addresses from the array must pass the answers file's rules (IQN/NQN
+// grammar, unicast IP without zone) or are dropped; a volume whose name or id
+// holds control, escape or invisible characters, or a credential, is left out
+// of Volumes. WSAPI collections are not paged; one
+// answer is bounded to 16 MiB. Unmap, DeleteHost and DeleteVolume report success only
+// when a re-read shows the object gone: a refusal, even one coded "not
+// found", for an object that is still there is an error.
 package alletra

@@ -23,6 +23,15 @@
 //   - Errors are classified by HTTP status and ONTAP's error.code, never by the
 //     English message (which is kept, redacted, only for the operator to read).
 //   - Map reads back the LUN ID (or NVMe namespace ID) that ONTAP assigned.
+//   - A hostile or broken array cannot leak the password or forge output (see
+//     storage.Redactor): every error, log record and kept message is redacted
+//     of every form of the password (plain, JSON-escaped, base64 of
+//     user:password as in the Basic header) and stripped of terminal escapes;
+//     target names and interface addresses must pass the answers file's
+//     rules; LUNs with unsafe names are left out; a listing stops after
+//     storage.MaxListPages pages or storage.MaxListBytes bytes; Unmap,
+//     DeleteHost and DeleteVolume succeed only when a re-read shows the
+//     object gone.
 package ontap
 
 import (

@@ -31,4 +31,18 @@
 // PowerStore gives each node its own iSCSI target IQN, so one storage.Target
 // cannot carry every portal; Targets returns one Target per IQN and Target
 // returns the best of them.
+//
+// A hostile or broken array cannot leak a credential or forge output (see
+// storage.Redactor): every error the client returns, every log record and
+// every array message it keeps is redacted of every form of the password (plain, JSON, base64 of
+// user:password as in the Basic header), of each DELL-EMC-TOKEN and of each
+// auth_cookie, and stripped
+// of terminal escapes and control characters. Target names and portal
+// addresses from the array must pass the answers file's rules (IQN/NQN
+// grammar, unicast IP without zone) or are dropped; a volume whose name or id
+// holds control, escape or invisible characters, or a credential, is left out
+// of Volumes. A listing stops with an error after
+// storage.MaxListPages pages or storage.MaxListBytes bytes. Unmap, DeleteHost and DeleteVolume report success only
+// when a re-read shows the object gone: a refusal, even one coded "not
+// found", for an object that is still there is an error.
 package powerstore

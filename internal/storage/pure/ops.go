@@ -393,7 +393,7 @@ func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string
 		return storage.Snapshot{}, c.fail(op, storage.KindAlreadyExists, 0,
 			fmt.Errorf("snapshot %s exists but is destroyed (pending eradication): recover it on the array or choose another name", full))
 	}
-	return storage.Snapshot{ID: s.ID, Name: s.Name, Volume: vol.Name}, nil
+	return storage.Snapshot{ID: c.red.Clean(s.ID), Name: s.Name, Volume: vol.Name}, nil
 }
 
 // opUnmap disconnects vol from host. A connection, host or volume that is

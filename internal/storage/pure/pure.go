@@ -29,6 +29,14 @@
 //   - DeleteVolume destroys the volume (PATCH destroyed=true) but does not
 //     eradicate it: it stays recoverable on the array until its eradication
 //     delay passes.
+//   - A hostile or broken array cannot leak a token or forge output (see
+//     storage.Redactor): every error, log record and kept message is
+//     redacted of every form of the API token and of each session token
+//     (plain, upper-cased, JSON-escaped, base64) and stripped of terminal
+//     escapes; the offered version list is cleaned and capped; target names
+//     and portals must pass the answers file's rules; volumes with unsafe
+//     names are left out; a listing stops after storage.MaxListPages pages
+//     or storage.MaxListBytes bytes.
 package pure
 
 import (
