@@ -46,7 +46,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/outposts-ha/outposts-ha/internal/awsx"
 	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
@@ -92,7 +91,7 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	testenv.NeedEmulator(t)
 	ctx := context.Background()
-	cfg, err := awsx.LoadConfig(ctx, awsx.Options{})
+	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	w := &world{calls: &awsxtest.Calls{}, workload: "it" + strings.ReplaceAll(uuid.NewString(), "-", "")[:10]}
 	w.outpost = "op-" + w.workload

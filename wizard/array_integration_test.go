@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/internal/testenv"
 	"github.com/outposts-ha/outposts-ha/wizard"
@@ -24,7 +24,7 @@ import (
 func TestResolveCredentialsFromSecretsManager(t *testing.T) {
 	testenv.NeedEmulator(t)
 	ctx := context.Background()
-	cfg, err := awsx.LoadConfig(ctx, awsx.Options{})
+	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	sm := secretsmanager.NewFromConfig(cfg)
 	name := "oha/test-" + uuid.NewString()[:8]

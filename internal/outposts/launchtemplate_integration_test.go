@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/testenv"
@@ -27,7 +27,7 @@ import (
 func TestLaunchTemplateRoundTripsThroughEC2(t *testing.T) {
 	testenv.NeedEmulator(t)
 	ctx := context.Background()
-	cfg, err := awsx.LoadConfig(ctx, awsx.Options{})
+	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	client := ec2.NewFromConfig(cfg)
 

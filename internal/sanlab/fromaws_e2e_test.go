@@ -31,7 +31,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/sanlab"
@@ -154,7 +154,7 @@ func TestSANBootFromAWS(t *testing.T) {
 	assert.Contains(t, string(primary), `"UserData": "`+lt.LaunchTemplateData.UserData+`"`,
 		"both servers boot the same user data: one identity, one LUN")
 
-	cfg, err := awsx.LoadConfig(ctx, awsx.Options{})
+	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	client := ec2.NewFromConfig(cfg)
 	created, err := client.CreateLaunchTemplate(ctx, lt.CreateInput())

@@ -31,6 +31,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/testenv"
 	"github.com/outposts-ha/outposts-ha/recovery"
@@ -58,7 +59,7 @@ func newClients(t *testing.T, bundle []byte) clients {
 	t.Helper()
 	testenv.NeedEmulator(t)
 	ctx := context.Background()
-	cfg, err := awsx.LoadConfig(ctx, awsx.Options{})
+	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	c := clients{
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
