@@ -65,10 +65,38 @@ func (l *lineSource) next(ctx context.Context) (string, error) {
 // Every line answers exactly one prompt: a bad line is reported and the
 // question is asked again, so it costs only itself.
 type prompter struct {
-	ctx  context.Context
-	in   *lineSource
-	out  io.Writer
-	echo bool // input is not a terminal: echo each answer so the transcript reads well
+	ctx context.Context
+	in  *lineSource
+	out io.Writer
+	// terminal: a person answers, so a refused answer is asked again. Piped
+	// input stops at the first refused line instead (BadLineError): asking
+	// again would take the next line, meant for the next question, as the
+	// retry, and every line after it would land in the wrong field.
+	terminal bool
+	line     int // lines read so far
+}
+
+// BadLineError is a piped answer that was refused. Nothing after that line
+// was read. The command maps it to exit code 2.
+type BadLineError struct {
+	Line  int    // 1-based line number of the input
+	Field string // the answers-file key being asked
+	Err   error
+}
+
+func (e *BadLineError) Error() string {
+	return fmt.Sprintf("input line %d, answering %s: %v (no line after it was read)", e.Line, e.Field, e.Err)
+}
+
+func (e *BadLineError) Unwrap() error { return e.Err }
+
+// refuse reports a refused answer: asked again at a terminal, an error otherwise.
+func (p *prompter) refuse(key string, err error) error {
+	p.printf("  ! %s\n", err)
+	if p.terminal {
+		return nil
+	}
+	return &BadLineError{Line: p.line, Field: key, Err: err}
 }
 
 func (p *prompter) printf(format string, args ...any) { fmt.Fprintf(p.out, format, args...) }
@@ -85,8 +113,9 @@ func (p *prompter) read(key string) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("read answer to %s: %w", key, err)
 	}
-	if p.echo {
-		p.printf("%s\n", line)
+	p.line++
+	if !p.terminal {
+		p.printf("%s\n", line) // echo piped answers so the transcript reads well
 	}
 	return strings.TrimSpace(line), nil
 }
@@ -125,7 +154,9 @@ func (p *prompter) askInput(f field) error {
 		if f.check != nil {
 			if err := f.check(v); err != nil {
 				*f.str = orig // a refused value is not offered as the default
-				p.printf("  ! %s\n", err)
+				if err := p.refuse(f.key, err); err != nil {
+					return err
+				}
 				continue
 			}
 		}
@@ -165,7 +196,9 @@ func (p *prompter) askSelect(f field) error {
 		if found {
 			return nil
 		}
-		p.printf("  ! %q is not one of the choices: enter a number between 1 and %d\n", v, len(f.opts))
+		if err := p.refuse(f.key, fmt.Errorf("%q is not one of the choices: enter a number between 1 and %d", v, len(f.opts))); err != nil {
+			return err
+		}
 	}
 }
 
@@ -190,14 +223,17 @@ func (p *prompter) askConfirm(f field) error {
 			*f.b = false
 			return nil
 		}
-		p.printf("  ! %q is not an answer: type y or n\n", v)
+		if err := p.refuse(f.key, fmt.Errorf("%q is not an answer: type y or n", v)); err != nil {
+			return err
+		}
 	}
 }
 
 // runAccessible walks every step that applies, printing the review before the
 // final question.
-func runAccessible(ctx context.Context, a *answers, in io.Reader, out io.Writer) error {
-	p := &prompter{ctx: ctx, in: newLineSource(in), out: out, echo: !IsTerminal(in)}
+// terminal says whether a person answers at a terminal (see prompter).
+func runAccessible(ctx context.Context, a *answers, in io.Reader, out io.Writer, terminal bool) error {
+	p := &prompter{ctx: ctx, in: newLineSource(in), out: out, terminal: terminal}
 	name := a.steps()[0].name
 	for name != "" {
 		if ctx.Err() != nil {

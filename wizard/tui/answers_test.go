@@ -43,14 +43,27 @@ func genericLines() []string {
 	}
 }
 
+// ask runs the accessible prompts on piped input (a string reader).
 func ask(t *testing.T, in string, o Options) (*spec.Spec, string, error) {
+	t.Helper()
+	return askWith(t, in, o, func(any) bool { return false })
+}
+
+// askAtTerminal stands in for a person at a terminal: refused answers are
+// asked again.
+func askAtTerminal(t *testing.T, in string, o Options) (*spec.Spec, string, error) {
+	t.Helper()
+	return askWith(t, in, o, func(any) bool { return true })
+}
+
+func askWith(t *testing.T, in string, o Options, terminal func(any) bool) (*spec.Spec, string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	o.Accessible, o.In, o.Out = true, strings.NewReader(in), &out
 	if o.NewUUID == nil {
 		o.NewUUID = fixedGen
 	}
-	s, err := AskAnswers(context.Background(), o)
+	s, err := askAnswers(context.Background(), o, terminal)
 	return s, out.String(), err
 }
 
@@ -126,7 +139,7 @@ func TestAccessibleAutomaticAsksPrimaryOutpost(t *testing.T) {
 	i := indexOf(l, "ops@example.com")
 	l[i-1] = "3" // automatic
 	l = append(l[:i+1:i+1], "", "op-0123456789abcdef0", "I accept", spec.AutomaticAck, "", "y")
-	s, out, err := ask(t, lines(l...), Options{})
+	s, out, err := askAtTerminal(t, lines(l...), Options{})
 	require.NoError(t, err, out)
 	assert.Equal(t, "op-0123456789abcdef0", s.Outposts.PrimaryOutpost)
 	assert.Contains(t, out, "Primary Outpost ID (required by automatic) (outposts.primary_outpost)")
@@ -146,13 +159,20 @@ func TestAccessibleAPIVendorLUNExplainedAtField(t *testing.T) {
 		"", "0", // LUN left empty: refused at the field; then 0
 		"",
 	}
-	_, out, err := ask(t, lines(l...), Options{})
+	_, out, err := askAtTerminal(t, lines(l...), Options{})
 	var ie *InputEndedError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "storage.data", ie.Field, "the LUN was accepted on the second line")
 	assert.Contains(t, out, "Needed by plan, which calls no array", "the help says plan needs it")
 	assert.NotContains(t, out, "leave it out", "the help does not contradict plan")
 	assert.Contains(t, out, "! is needed: plan renders offline and calls no array")
+
+	// Piped, the empty LUN stops the run at that line.
+	_, _, err = ask(t, lines(l...), Options{})
+	var be *BadLineError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "storage.boot.lun", be.Field)
+	assert.Equal(t, 15, be.Line)
 }
 
 // Item 2: a check that still fails at the end saves the answers first.
@@ -244,14 +264,36 @@ func TestAccessibleCtrlCStopsAtOnce(t *testing.T) {
 	require.ErrorIs(t, <-done, ErrAborted)
 }
 
-// Item 7: a bad line costs only itself: it is reported, and each following
-// line answers the next question.
-func TestAccessibleBadLineDoesNotSwallowTheNext(t *testing.T) {
-	l := genericLines()
-	l = append([]string{"Web 01"}, l...)                                 // bad workload name first
-	i := indexOf(l, "1")                                                 // guest OS choice
-	l = append(l[:i:i], append([]string{"linux-ish", "9"}, l[i:]...)...) // two bad choices
-	s, out, err := ask(t, lines(append(l, "y")...), Options{})
+// Item 7: a bad piped line does not swallow the lines after it. The old
+// code asked again and took the next line (meant for the next question) as
+// the retry, so every later line landed in the wrong field; "us-west-2" is a
+// valid workload name, so the run went on silently shifted. Now piped input
+// stops at the bad line, names it, and reads nothing after it.
+func TestAccessibleBadPipedLineStops(t *testing.T) {
+	l := append([]string{"Web01"}, genericLines()[1:]...)
+	_, out, err := ask(t, lines(append(l, "y")...), Options{})
+	var be *BadLineError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, 1, be.Line)
+	assert.Equal(t, "workload", be.Field)
+	assert.Contains(t, err.Error(), "input line 1, answering workload")
+	assert.NotContains(t, out, "AWS Region", "no later question was asked")
+
+	l = genericLines()
+	l[2] = "linux-ish" // guest OS
+	_, _, err = ask(t, lines(append(l, "y")...), Options{})
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, 3, be.Line)
+	assert.Equal(t, "guest_os", be.Field)
+}
+
+// Item 7: at a terminal a refused answer is asked again, and costs only
+// itself: each following line answers the next question.
+func TestAccessibleTerminalAsksAgain(t *testing.T) {
+	l := append([]string{"Web 01"}, genericLines()...) // a bad workload name first
+	i := indexOf(l, "1")                               // guest OS choice
+	l = append(l[:i:i], append([]string{"linux-ish", "9"}, l[i:]...)...)
+	s, out, err := askAtTerminal(t, lines(append(l, "y")...), Options{})
 	require.NoError(t, err, out)
 	assert.Equal(t, "web01", s.Workload)
 	assert.Equal(t, "us-west-2", s.Region)
@@ -270,8 +312,13 @@ func TestAccessiblePrintsDescriptions(t *testing.T) {
 
 // Item 4: a Region that is not real is refused.
 func TestAccessibleRegionMustBeReal(t *testing.T) {
-	_, out, _ := ask(t, lines("web01", "xx-east-1", "us-west-2"), Options{})
+	_, out, _ := askAtTerminal(t, lines("web01", "xx-east-1", "us-west-2"), Options{})
 	assert.Contains(t, out, `"xx-east-1" is not an AWS Region`)
+	assert.Contains(t, out, "Guest operating system", "asked again, then went on")
+	_, _, err := ask(t, lines("web01", "xx-east-1", "us-west-2"), Options{})
+	var be *BadLineError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "region", be.Field)
 }
 
 // Item 7: `< /dev/null` is not a terminal, though it is a character device.

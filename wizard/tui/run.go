@@ -20,10 +20,17 @@ import (
 // With Options.SavePath it also saves the answers (see Options.SavePath) and
 // prints "Saved the answers to PATH" to Out; the caller then renders the plan
 // from that file. Errors: ErrAborted (Ctrl-C), ErrCancelled (the operator
-// answered No), *InputEndedError (accessible input ended), *SavePathError
+// answered No), *InputEndedError (accessible input ended), *BadLineError
+// (a refused piped answer), *SavePathError
 // (unusable save path, found before the first question), *SavedError (a
 // check failed at the end; it wraps spec.Problems and the answers were saved).
 func AskAnswers(ctx context.Context, o Options) (*spec.Spec, error) {
+	return askAnswers(ctx, o, IsTerminal)
+}
+
+// askAnswers is AskAnswers with the terminal test injected (tests stand in
+// for a person at a terminal with a string reader).
+func askAnswers(ctx context.Context, o Options, isTerminal func(any) bool) (*spec.Spec, error) {
 	if o.SavePath != "" {
 		if err := CheckSavePath(o.SavePath); err != nil {
 			return nil, err
@@ -42,7 +49,7 @@ func AskAnswers(ctx context.Context, o Options) (*spec.Spec, error) {
 		out = os.Stderr
 	}
 	if o.Accessible {
-		if err := runAccessible(ctx, a, in, out); err != nil {
+		if err := runAccessible(ctx, a, in, out, isTerminal(in)); err != nil {
 			return nil, err
 		}
 	} else {
