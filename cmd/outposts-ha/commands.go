@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/wizard"
 	"github.com/outposts-ha/outposts-ha/wizard/tui"
 )
@@ -18,14 +21,33 @@ func envTrue(name string) bool {
 	return b
 }
 
-// isTerminal reports whether r is an interactive terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
+// isTerminal reports whether v (stdin or stderr) is an interactive terminal:
+// a real TTY, not merely a character device (/dev/null is one and is not a
+// terminal).
+func isTerminal(v any) bool { return tui.IsTerminal(v) }
+
+// usageArgs wraps a positional-argument check so that a wrong count exits 2.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+		}
+		return nil
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// groupRun makes a command that only holds subcommands show its help when
+// called bare, and refuse an unknown subcommand with exit 2. (Cobra would
+// print the help and exit 0 for an unknown subcommand of a subcommand.)
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError{fmt.Errorf("%s (see '%s --help')", msg, cmd.CommandPath())}
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -36,10 +58,19 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 data volumes live on a SAN array (NetApp ONTAP, Pure FlashArray, Dell PowerStore,
 HPE Alletra/Primera/3PAR, or any iSCSI / NVMe-over-TCP target). When the instance
 fails, a CloudWatch alarm, SNS and a failover function relaunch it on a second
-Outposts server, which reattaches the same volumes. Never two writers on one LUN.`,
+Outposts server, which reattaches the same volumes. Never two writers on one LUN.
+
+` + exitCodeTable,
+		Version:       versionString(),
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("outposts-ha {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+	})
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -48,6 +79,20 @@ Outposts server, which reattaches the same volumes. Never two writers on one LUN
 		root.AddCommand(notBuiltCmd(c.use, c.short))
 	}
 	return root
+}
+
+// readAnswersFile reads an answers file, refusing before anything else
+// happens one that is missing, unreadable, not a regular file (a FIFO would
+// hang, a device would never end) or over the size limit.
+func readAnswersFile(path string) ([]byte, error) {
+	data, err := spec.ReadRegularFile(path, spec.MaxAnswersSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError{fmt.Errorf("answers file %s does not exist", path)}
+	}
+	if err != nil {
+		return nil, usageError{fmt.Errorf("answers file: %w", err)}
+	}
+	return data, nil
 }
 
 func newPlanCmd() *cobra.Command {
@@ -68,28 +113,41 @@ The workload's initiator identity is generated once: pin it in the answers file
 
 Without ANSWERS.yaml, plan asks the questions in the terminal (plain prompts with
 --accessible, ACCESSIBLE=1, or when the terminal is not interactive), saves the
-answers to --save-answers, and renders the plan from that file.`,
+answers to --save-answers, and renders the plan from that file. --save-answers
+and ANSWERS.yaml do not go together.
+
+Exit codes: 0 ok, 1 error, 2 bad usage or bad input (nothing changed),
+130 interrupted; see 'outposts-ha --help'.`,
 		Example: "  outposts-ha plan examples/generic-iscsi-multipath.yaml --out out/db01\n  outposts-ha plan --save-answers web01.yaml",
-		Args:    cobra.MaximumNArgs(1),
+		Args:    usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
 			if len(args) == 1 {
 				path = args[0]
+				if save != "" {
+					return usageError{fmt.Errorf("--save-answers %s asks the questions, and %s is already an answers file: give one or the other", save, path)}
+				}
+				if _, err := readAnswersFile(path); err != nil {
+					return err
+				}
 			} else {
 				if save == "" {
 					return usageError{errors.New("give an answers file, or --save-answers FILE to answer the questions here")}
 				}
-				s, err := tui.AskAnswers(cmd.Context(), tui.Options{
-					Accessible: accessible || envTrue("ACCESSIBLE") || !isTerminal(cmd.InOrStdin()),
+				// Checked before the first question, so nothing typed is lost.
+				if err := tui.CheckSavePath(save); err != nil {
+					return err
+				}
+				// The wizard saves the answers itself (after the final Yes,
+				// after a No when asked, and before reporting a late problem)
+				// and says so.
+				if _, err := tui.AskAnswers(cmd.Context(), tui.Options{
+					Accessible: accessible || envTrue("ACCESSIBLE") || !isTerminal(cmd.InOrStdin()) || !isTerminal(cmd.ErrOrStderr()),
 					In:         cmd.InOrStdin(), Out: cmd.ErrOrStderr(),
-				})
-				if err != nil {
+					SavePath: save,
+				}); err != nil {
 					return err
 				}
-				if err := wizard.SaveAnswers(save, s); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Saved the answers to %s\n", save)
 				path = save
 			}
 			_, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: path, OutDir: out}, cmd.OutOrStdout())
@@ -109,8 +167,8 @@ answers to --save-answers, and renders the plan from that file.`,
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Short: "Print the version (also: --version)",
+		Args:  usageArgs(cobra.NoArgs),
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "outposts-ha", versionString())
 		},
@@ -129,10 +187,25 @@ var notBuilt = []struct{ use, short string }{
 
 func notBuiltCmd(use, short string) *cobra.Command {
 	return &cobra.Command{
-		Use:                use,
-		Short:              "[not built yet] " + short,
+		Use:   use,
+		Short: "[not built yet] " + short,
+		Long: short + `.
+
+Not built yet: this release has plan, array check and version (see README.md,
+'What works today'). Exit codes: see 'outposts-ha --help'.`,
+		// Flags of a command that does not exist yet are not parsed (so a
+		// script written for the future command gets "not built yet", not
+		// "unknown flag"); --help and -h still show the help.
 		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				if a == "--" {
+					break
+				}
+				if a == "--help" || a == "-h" {
+					return cmd.Help()
+				}
+			}
 			return fmt.Errorf("%s is not built yet: this release has plan, array check and version (see README.md, 'What works today')", use)
 		},
 	}

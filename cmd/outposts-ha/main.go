@@ -10,26 +10,40 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 
 	"github.com/charmbracelet/huh"
 
-	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/wizard"
+	"github.com/outposts-ha/outposts-ha/wizard/tui"
 )
 
-// version is set by the Makefile's ldflags.
+// version is set by the Makefile's ldflags (-X main.version=...).
 var version = ""
 
-// Exit codes.
+// Exit codes. exitCodeTable is printed in --help; keep the two in step.
 const (
 	exitOK      = 0
 	exitError   = 1
-	exitInvalid = 2 // bad flags or answers: nothing was changed
+	exitInvalid = 2 // bad usage or bad input: nothing was changed
 	exitAborted = 130
 )
 
+const exitCodeTable = `Exit codes:
+  0    ok
+  1    error (for array check: a check failed)
+  2    bad usage or bad input, nothing changed: unknown flag or command, extra
+       argument, missing or unreadable answers file, invalid answers, non-empty
+       --out, existing --save-answers path
+  130  interrupted (Ctrl-C)`
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		// The first Ctrl-C cancels ctx; every wait in the tool honours it. Give
+		// the signal back to the default handler so a second Ctrl-C kills.
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -47,6 +61,15 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
+// reportedError carries an exit code for a failure the command already
+// reported in full (array check's verdict line); exitCode prints nothing more.
+type reportedError struct {
+	code int
+	msg  string
+}
+
+func (r reportedError) Error() string { return r.msg }
+
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
@@ -55,22 +78,24 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "outposts-ha: interrupted")
 		return exitAborted
 	}
+	var rep reportedError
+	if errors.As(err, &rep) {
+		return rep.code
+	}
 	fmt.Fprintln(stderr, "outposts-ha:", err)
-	var probs spec.Problems
-	var u usageError
-	if errors.As(err, &probs) || errors.As(err, &u) {
+	if isInvalidInput(err) {
 		return exitInvalid
 	}
 	return exitError
 }
 
-func versionString() string {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
-	return v
+// isInvalidInput reports whether err means "bad usage or bad input, nothing
+// changed": a usage error of the CLI, a validation problem of the answers file
+// (spec.Problems), or an input problem the plan found only while rendering
+// (wizard.InputError).
+func isInvalidInput(err error) bool {
+	var u usageError
+	var ended *tui.InputEndedError
+	var savePath *tui.SavePathError
+	return errors.As(err, &u) || wizard.IsInputError(err) || errors.As(err, &ended) || errors.As(err, &savePath)
 }
