@@ -41,9 +41,16 @@ func (e *Engine) runInput(token, client string, dryRun bool) *ec2.RunInstancesIn
 		MaxCount:    aws.Int32(1),
 		ClientToken: aws.String(client),
 		DryRun:      aws.Bool(dryRun),
+		// Only what this launch creates: the instance and the two network
+		// interfaces the recovery template defines by subnet (index 0 and
+		// the LNI at index 1). Not volumes: an Outposts server instance may
+		// have no EBS volume, and a tag specification for a resource type
+		// the launch does not create fails the launch
+		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html,
+		// TagSpecifications).
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeNetworkInterface, Tags: tags},
 		},
 	}
 }

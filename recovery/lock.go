@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -89,14 +90,16 @@ func (e *Engine) writeLock(ctx context.Context, l Lock, overwrite bool) (version
 	if err != nil {
 		return 0, false, err
 	}
-	out, err := e.ssm.PutParameter(ctx, &ssm.PutParameterInput{
+	out, err := e.putParameter(ctx, &ssm.PutParameterInput{
 		Name:        aws.String(naming.LockParam(e.cfg.Workload)),
 		Value:       aws.String(string(b)),
 		Type:        ssmtypes.ParameterTypeString,
 		Overwrite:   aws.Bool(overwrite),
 		Description: aws.String("outposts-ha failover lock; only failback removes it"),
 	})
-	if !overwrite && awsx.IsAlreadyExists(err) {
+	if !overwrite && (awsx.IsAlreadyExists(err) || isTooManyUpdates(err)) {
+		// Another delivery created it, or is writing it right now (still
+		// TooManyUpdates after the retries): either way this create lost.
 		return 0, false, nil
 	}
 	if err != nil {
@@ -179,6 +182,12 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, int64, bool, error)
 func (e *Engine) claim(ctx context.Context, next *Lock, base Lock, baseVer int64) (bool, error) {
 	next.Updated = e.now().UTC()
 	ver, _, err := e.writeLock(ctx, *next, true)
+	if isTooManyUpdates(err) {
+		// Still refused after the retries: other deliveries are writing the
+		// lock. Nothing of ours landed, so this is a lost swap.
+		e.log.Info("lock swap lost to concurrent writes (TooManyUpdates)", "token", next.Token)
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -250,4 +259,37 @@ func (e *Engine) undoLostTakeover(ctx context.Context, base Lock, baseVer int64)
 		}
 	}
 	return fmt.Errorf("lock %s kept changing", name)
+}
+
+// SSM refuses a write with TooManyUpdates while another write to the same
+// parameter is in progress (two alarms firing together), and the SDK does not
+// retry it (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html,
+// Errors). putParameter retries it with jittered exponential backoff, at most
+// maxUpdateTries times (about 1.5 s of waiting in all); a lock write still
+// refused after that is treated as a lost compare-and-swap, not a failure.
+const (
+	maxUpdateTries     = 5
+	updateBackoffStart = 100 * time.Millisecond
+	updateBackoffMax   = 800 * time.Millisecond
+)
+
+func isTooManyUpdates(err error) bool { return awsx.Code(err) == "TooManyUpdates" }
+
+// putParameter is PutParameter with the bounded TooManyUpdates retry.
+func (e *Engine) putParameter(ctx context.Context, in *ssm.PutParameterInput) (*ssm.PutParameterOutput, error) {
+	backoff := updateBackoffStart
+	for try := 1; ; try++ {
+		out, err := e.ssm.PutParameter(ctx, in)
+		if !isTooManyUpdates(err) || try == maxUpdateTries {
+			return out, err
+		}
+		// Jitter in [backoff/2, backoff): deliveries that collided do not
+		// collide again in step.
+		d := backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)))
+		e.log.Info("SSM TooManyUpdates; retrying", "parameter", aws.ToString(in.Name), "try", try, "wait", d)
+		if serr := e.sleep(ctx, d); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		backoff = min(2*backoff, updateBackoffMax)
+	}
 }

@@ -9,20 +9,26 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 )
 
 // The engine's notifications go to the same topic that delivers the alarms to
-// the function, so they come back to it. They are recognisable three ways:
-// the message attribute SourceAttribute=NotificationSource, the JSON body
-// (what Lambda and SQS subscribers receive) with "source":"outposts-ha", and a
-// text body (email) that is not alarm JSON at all.
+// the function, so they come back to it. They are recognised by their body
+// only: the JSON body (what Lambda and SQS subscribers receive) carries
+// "source":"outposts-ha", and the text body (email, default) starts with
+// "[outposts-ha] " and is not alarm JSON at all. No message attributes are
+// sent: SNS does not deliver them with MessageStructure=json, which the
+// per-protocol bodies need
+// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html), and
+// attribute names allow only A-Z a-z 0-9 _ - .
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html).
 const (
 	NotificationSource = "outposts-ha"
-	SourceAttribute    = "outposts-ha:source"
-	KindAttribute      = "outposts-ha:kind"
 	textPrefix         = "[outposts-ha] "
 )
+
+// maxSubject is the longest Subject SNS accepts: "less than 100 characters"
+// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, Subject).
+const maxSubject = 99
 
 // NotificationKind says what the operator is being told.
 type NotificationKind string
@@ -81,10 +87,6 @@ func (e *Engine) notify(ctx context.Context, n Notification) error {
 		Subject:          aws.String(subject(e.cfg.Workload, n.Summary)),
 		Message:          aws.String(string(msg)),
 		MessageStructure: aws.String("json"),
-		MessageAttributes: map[string]snstypes.MessageAttributeValue{
-			SourceAttribute: {DataType: aws.String("String"), StringValue: aws.String(NotificationSource)},
-			KindAttribute:   {DataType: aws.String("String"), StringValue: aws.String(string(n.Kind))},
-		},
 	})
 	if err != nil {
 		return fmt.Errorf("notify %s to %s: %w", n.Kind, e.cfg.TopicARN, err)
@@ -92,7 +94,8 @@ func (e *Engine) notify(ctx context.Context, n Notification) error {
 	return nil
 }
 
-// subject is an SNS subject: printable ASCII, no newline, at most 100 characters.
+// subject is an SNS subject: printable ASCII, no newline, shorter than 100
+// characters (maxSubject).
 func subject(workload, summary string) string {
 	s := []byte("outposts-ha " + workload + ": " + summary)
 	for i, c := range s {
@@ -100,7 +103,7 @@ func subject(workload, summary string) string {
 			s[i] = ' '
 		}
 	}
-	return clip(string(s), 100)
+	return clip(string(s), maxSubject)
 }
 
 // text is the human form (email).

@@ -114,7 +114,7 @@ func (e *Engine) writeTimeline(ctx context.Context, t *Timeline) error {
 	if err != nil {
 		return fmt.Errorf("record timeline: %w", err)
 	}
-	_, err = e.ssm.PutParameter(ctx, &ssm.PutParameterInput{
+	_, err = e.putParameter(ctx, &ssm.PutParameterInput{
 		Name:      aws.String(naming.TimelineParam(e.cfg.Workload)),
 		Value:     aws.String(string(b)),
 		Type:      ssmtypes.ParameterTypeString,

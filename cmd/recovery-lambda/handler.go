@@ -60,7 +60,7 @@ func (h *handler) sns(ctx context.Context, ev events.SNSEvent) ([]recovery.Resul
 			h.log.Warn("ignoring a record that is not from SNS", "source", rec.EventSource)
 			continue
 		}
-		if ownNotification(msg) {
+		if recovery.IsNotification(msg.Message) {
 			h.log.Info("ignoring our own notification", "messageId", msg.MessageID, "subject", msg.Subject)
 			continue
 		}
@@ -80,13 +80,4 @@ func (h *handler) sns(ctx context.Context, ev events.SNSEvent) ([]recovery.Resul
 		}
 	}
 	return results, errors.Join(errs...)
-}
-
-// ownNotification recognises the engine's notifications by their message
-// attribute or their body.
-func ownNotification(m events.SNSEntity) bool {
-	if a, ok := m.MessageAttributes[recovery.SourceAttribute].(map[string]any); ok && a["Value"] == recovery.NotificationSource {
-		return true
-	}
-	return recovery.IsNotification(m.Message)
 }
