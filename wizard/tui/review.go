@@ -70,7 +70,12 @@ func reviewLines(a *answers) [][2]string {
 	add("Array", "%s", arr)
 	out = append(out, volumeLines("Boot", s, s.Storage.Boot, true)...)
 	for i, v := range s.Storage.Data {
-		out = append(out, volumeLines(fmt.Sprintf("Data %d", i+1), s, v, false)...)
+		// One wrapped entry per data volume, so that 16 of them still fit a screen.
+		var parts []string
+		for _, l := range volumeLines("", s, v, false) {
+			parts = append(parts, l[1])
+		}
+		add(fmt.Sprintf("Data %d", i+1), "%s", strings.Join(parts, "; "))
 	}
 	if s.BootMode() == "sanboot" {
 		switch {

@@ -183,3 +183,24 @@ func TestReviewWrapsWithoutBreakingAddresses(t *testing.T) {
 		}
 	}
 }
+
+// Item 6: NVMe/TCP speaks of namespace IDs and shows no iPXE URI; data
+// volumes are listed one entry each.
+func TestReviewNVMeAndDataVolumes(t *testing.T) {
+	a := fixture("")
+	a.s.Storage.Protocol = "nvme-tcp"
+	a.s.Storage.Boot.Target = "nqn.2010-06.com.purestorage:flasharray.1a2b3c4d5e6f7a8b"
+	a.s.Storage.Boot.CHAPSecretARN = ""
+	a.boot.portals = "192.168.60.10"
+	a.setDataCount(1)
+	a.dataN = "1"
+	a.dataVols[0].Target = a.s.Storage.Boot.Target
+	a.data[0] = volText{portals: "192.168.60.10", lun: "2"}
+	text := review(a, 100)
+	assert.Contains(t, text, "namespace ID 26")
+	assert.Contains(t, text, "192.168.60.10:4420")
+	assert.Contains(t, text, "namespace ID 2")
+	assert.Contains(t, text, "Data 1")
+	assert.NotContains(t, text, "iPXE")
+	assert.Contains(t, text, "LocalBoot")
+}
