@@ -15,6 +15,11 @@ const (
 	TagRole     = "outposts-ha:role" // primary | recovery on instances and launch templates
 	TagManaged  = "outposts-ha:managed-by"
 	ManagedBy   = "outposts-ha"
+	// TagFenced marks a primary the failover function fenced (value "true"):
+	// the function role and the operator policy carry an explicit Deny of
+	// ec2:StartInstances on instances with this tag, so a fenced primary is
+	// never started beside the recovery instance.
+	TagFenced = "outposts-ha:fenced"
 )
 
 // Roles for TagRole.

@@ -29,3 +29,9 @@ func TestPartition(t *testing.T) {
 		assert.Equal(t, want, Partition(region), region)
 	}
 }
+
+// The fenced tag is the key the stack's Deny of ec2:StartInstances names
+// (ec2:ResourceTag/outposts-ha:fenced = "true"): the contract fixes it.
+func TestTagFenced(t *testing.T) {
+	assert.Equal(t, "outposts-ha:fenced", TagFenced)
+}
