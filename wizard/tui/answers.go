@@ -77,25 +77,27 @@ type volText struct {
 // Values of branches the operator left (a static LNI after choosing DHCP) are
 // kept here but not applied to the spec, so going back loses nothing.
 type answers struct {
-	s        spec.Spec
-	mgmt     spec.Management
-	credKind string // secret_arn | env | prompt
-	credRef  string
-	boot     volText
-	dataN    string
-	dataVols []spec.Volume
-	data     []volText
-	lniMode  string // dhcp | static
-	lniAddr  string
-	lniGW    string
-	dhcp     string
-	uefi     string
-	periods  string
-	ack      string
-	advanced bool
-	confirm  bool
-	keep     bool   // after No: save the answers anyway
-	savePath string // where they are saved; "" when the caller saves
+	s          spec.Spec
+	mgmt       spec.Management
+	credKind   string // secret_arn | env | prompt
+	credRef    string
+	boot       volText
+	dataN      string
+	dataVols   []spec.Volume
+	data       []volText
+	lniMode    string // dhcp | static
+	lniAddr    string
+	lniGW      string
+	dhcp       string
+	uefi       string
+	periods    string
+	datapoints string
+	iqnAuth    string
+	ack        string
+	advanced   bool
+	confirm    bool
+	keep       bool   // after No: save the answers anyway
+	savePath   string // where they are saved; "" when the caller saves
 }
 
 func newAnswers(id uuid.UUID, savePath string) *answers {
@@ -173,11 +175,22 @@ func (a *answers) apply() {
 		} else {
 			s.LNI.DHCPTimeout = strings.TrimSpace(a.dhcp)
 		}
-		s.Boot.UEFIFilename = strings.TrimSpace(a.uefi)
+		if a.advanced {
+			s.Boot.UEFIFilename = strings.TrimSpace(a.uefi)
+		}
 	}
-	s.Failover.DetectionPeriods = 0
-	if n, err := strconv.Atoi(strings.TrimSpace(a.periods)); err == nil {
-		s.Failover.DetectionPeriods = n
+	// Advanced answers count only while "Change advanced settings?" is Yes.
+	s.Failover.DetectionPeriods, s.Failover.DatapointsToAlarm, s.Identity.IQNAuthority = 0, 0, ""
+	if a.advanced {
+		if n, err := strconv.Atoi(strings.TrimSpace(a.periods)); err == nil {
+			s.Failover.DetectionPeriods = n
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(a.datapoints)); err == nil {
+			s.Failover.DatapointsToAlarm = n
+		}
+		if s.Storage.Protocol == "iscsi" {
+			s.Identity.IQNAuthority = strings.TrimSpace(a.iqnAuth)
+		}
 	}
 	s.Failover.AutomaticRiskAcknowledgement = ""
 	if s.Failover.Policy == "automatic" {

@@ -207,7 +207,7 @@ func TestAccessibleAsksEverythingAndSavesNoStubs(t *testing.T) {
 		"c6id.4xlarge", "ami-0a1b2c3d4e5f60789", "sg-0a1b2c3d", "", "oha-erp01", "oha-erp01-role",
 		"1", "10s", // DHCP with a timeout
 		"1", "storage-oncall@example.com",
-		"y", "4", `\EFI\redhat\shimx64.efi`, // advanced
+		"y", "4", "3", "iqn.2001-04.com.example", `\EFI\redhat\shimx64.efi`, // advanced
 		"",
 	}
 	s, out, err := ask(t, lines(l...), Options{SavePath: path})
@@ -219,6 +219,8 @@ func TestAccessibleAsksEverythingAndSavesNoStubs(t *testing.T) {
 	assert.Equal(t, "oha-erp01-role", s.Instance.InstanceProfileRole)
 	assert.Equal(t, "10s", s.LNI.DHCPTimeout)
 	assert.Equal(t, 4, s.Failover.DetectionPeriods)
+	assert.Equal(t, 3, s.Failover.DatapointsToAlarm)
+	assert.Equal(t, "iqn.2001-04.com.example", s.Identity.IQNAuthority)
 	assert.Equal(t, `\EFI\redhat\shimx64.efi`, s.Boot.UEFIFilename)
 
 	data, err := os.ReadFile(path)

@@ -113,6 +113,11 @@ func reviewLines(a *answers) [][2]string {
 		periods = spec.DefaultPeriods
 	}
 	add("Failover", "%s, detected after %d one-minute periods, notify %s", s.Failover.Policy, periods, s.Failover.NotificationEmail)
+	// A problem left by going back and changing an earlier answer: shown here,
+	// and the answers are saved before it is reported.
+	for _, p := range a.problems() {
+		add("To fix", "%s", p.String())
+	}
 	add("", "Nothing is created by plan: it renders files only.")
 	return out
 }

@@ -204,3 +204,14 @@ func TestReviewNVMeAndDataVolumes(t *testing.T) {
 	assert.NotContains(t, text, "iPXE")
 	assert.Contains(t, text, "LocalBoot")
 }
+
+// Item 2: a problem still left at the end (here: the policy was changed to
+// automatic after the Outposts page) is shown on the review.
+func TestReviewShowsProblemsLeft(t *testing.T) {
+	a := fixture("")
+	a.s.Outposts.PrimaryOutpost = ""
+	a.s.Failover.Policy = "automatic"
+	a.ack = spec.AutomaticAck
+	assert.Contains(t, review(a, 100), "To fix     outposts.primary_outpost")
+	assert.NotContains(t, review(fixture(""), 100), "To fix")
+}

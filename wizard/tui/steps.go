@@ -253,7 +253,7 @@ func allSteps() []step {
 		}},
 		step{"advanced", func(a *answers) []field {
 			return []field{confirm("advanced", "Change advanced settings?",
-				"detection periods, UEFI boot filename; No keeps the defaults", &a.advanced)}
+				"detection periods, alarm datapoints, IQN naming authority, UEFI boot filename; No keeps the defaults", &a.advanced)}
 		}},
 		step{"advanced settings", func(a *answers) []field {
 			if !a.advanced {
@@ -261,7 +261,14 @@ func allSteps() []step {
 			}
 			fs := []field{a.input("failover.detection_periods", "Detection periods (optional)", &a.periods,
 				"one-minute periods a failure must last before the alarm fires, 2-10; empty = 3. Fewer fail over faster but may fail over on a reboot",
-				intOrEmpty)}
+				intOrEmpty),
+				a.input("failover.datapoints_to_alarm", "Failing periods that raise the alarm (optional)", &a.datapoints,
+					"how many of those periods must fail, 1 to the detection periods; empty = all of them", intOrEmpty),
+			}
+			if a.s.Storage.Protocol == "iscsi" {
+				fs = append(fs, a.input("identity.iqn_authority", "IQN naming authority (optional)", &a.iqnAuth,
+					"the iqn.YYYY-MM.reversed.domain prefix of the workload's initiator IQN; empty = "+sanboot.DefaultIQNAuthority+". Changing it later re-maps the array"))
+			}
 			if a.s.BootMode() == "sanboot" {
 				fs = append(fs, a.input("boot.uefi_filename", "UEFI boot filename (optional)", &a.uefi,
 					`the EFI loader iPXE starts from the boot volume, e.g. \EFI\redhat\shimx64.efi; empty = the firmware default`))
