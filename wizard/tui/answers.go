@@ -233,10 +233,17 @@ func (a *answers) problems() spec.Problems {
 func (a *answers) check(field string) error {
 	for _, p := range a.problems() {
 		if p.Field == field || strings.HasPrefix(p.Field, field+"[") || strings.HasPrefix(p.Field, field+".") {
-			if p.Fix == "" {
-				return errors.New(p.Message)
+			msg := p.Message
+			if sub := strings.TrimPrefix(p.Field, field); sub != "" {
+				msg = strings.TrimPrefix(sub, ".") + ": " + msg // e.g. [1]: for the second portal
+				if n, err := strconv.Atoi(strings.Trim(sub, "[]")); err == nil {
+					msg = fmt.Sprintf("entry %d: %s", n+1, p.Message)
+				}
 			}
-			return fmt.Errorf("%s: %s", p.Message, p.Fix)
+			if p.Fix == "" {
+				return errors.New(msg)
+			}
+			return fmt.Errorf("%s: %s", msg, p.Fix)
 		}
 	}
 	return nil

@@ -348,3 +348,13 @@ func indexOf(l []string, v string) int {
 	}
 	panic("no " + v)
 }
+
+// A problem in one entry of a list names the entry.
+func TestCheckNamesTheListEntry(t *testing.T) {
+	a := newAnswers(fixedUUID, "")
+	a.boot.portals = "192.168.50.10, 10.20.30.300"
+	err := a.check("storage.boot.portals")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "entry 2: ")
+	assert.Contains(t, err.Error(), "10.20.30.300")
+}
