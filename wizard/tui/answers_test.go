@@ -358,3 +358,17 @@ func TestCheckNamesTheListEntry(t *testing.T) {
 	assert.Contains(t, err.Error(), "entry 2: ")
 	assert.Contains(t, err.Error(), "10.20.30.300")
 }
+
+// Item 7: `< /dev/null` without --accessible still gets the plain prompts
+// (it is not a terminal) and stops at once with the field it was asking.
+func TestDevNullIsNotATerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer f.Close()
+	var out bytes.Buffer
+	_, err = AskAnswers(context.Background(), Options{In: f, Out: &out, NewUUID: fixedGen})
+	var ie *InputEndedError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "input ended while asking workload", err.Error())
+	assert.Contains(t, out.String(), "Workload name (workload)")
+}

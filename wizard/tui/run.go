@@ -48,7 +48,10 @@ func askAnswers(ctx context.Context, o Options, isTerminal func(any) bool) (*spe
 	if out == nil {
 		out = os.Stderr
 	}
-	if o.Accessible {
+	// The full-screen wizard needs a terminal on both sides; anything else
+	// (a pipe, a file, `< /dev/null`) gets the plain prompts, which stop at
+	// the end of the input instead of waiting for keys that never come.
+	if o.Accessible || !isTerminal(in) || !isTerminal(out) {
 		if err := runAccessible(ctx, a, in, out, isTerminal(in)); err != nil {
 			return nil, err
 		}
