@@ -111,7 +111,9 @@ type vars struct{ partition, region, account, w, role string }
 func (v vars) arn(service, rest string) string {
 	return "arn:" + v.partition + ":" + service + ":" + v.region + ":" + v.account + ":" + rest
 }
-func (v vars) iam(rest string) string { return "arn:" + v.partition + ":iam::" + v.account + ":" + rest }
+func (v vars) iam(rest string) string {
+	return "arn:" + v.partition + ":iam::" + v.account + ":" + rest
+}
 
 func (v vars) alarms() []string {
 	return []string{
@@ -138,10 +140,10 @@ func serviceRoleDoc(v vars, boundaryArn string) iamDoc {
 		// iam:PermissionsBoundary condition key
 		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
 		{Sid: "CreateStackRolesWithinBoundary", Effect: "Allow", Resource: roles,
-			Action:    []string{"iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy"},
-			// StringLike so an offline rendering ("*" for the account) still
+			Action: []string{"iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy"},
+			// ArnLike (the key is an ARN) so an offline rendering ("*" for the account) still
 			// matches; with a real account the ARN has no wildcard.
-			Condition: map[string]map[string]any{"StringLike": {"iam:PermissionsBoundary": boundaryArn}}},
+			Condition: map[string]map[string]any{"ArnLike": {"iam:PermissionsBoundary": boundaryArn}}},
 		{Sid: "ManageStackRoles", Effect: "Allow", Resource: roles,
 			Action: []string{"iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
 				"iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}},
