@@ -9,12 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
-	"github.com/outposts-ha/outposts-ha/recovery/stack"
 )
 
 // File is one rendered artifact, relative to the plan folder.
@@ -89,9 +87,6 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 		return nil, err
 	}
 	add("stack/"+st.Name+".parameters.json", params)
-	if unset := st.Unset(); len(unset) > 0 {
-		ud.Notes = append(ud.Notes, fmt.Sprintf("The stack parameters %s hold %q: setup fills them in (primary instance, function bundle location).", strings.Join(unset, ", "), stack.Placeholder))
-	}
 
 	pol, err := OperatorPolicy(s)
 	if err != nil {
@@ -100,7 +95,7 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 	add("iam/operator-policy.json", append(pol, '\n'))
 
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
-	add("summary.txt", summary(p, ud))
+	add("summary.txt", summary(p, ud, st.Unset()))
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
 	return p, nil
 }

@@ -18,6 +18,10 @@ func renderUserData(s *spec.Spec, id Identity) (userData, error) {
 	var ud userData
 	u := sanboot.UserDataSpec{Guest: sanboot.GuestOS(s.GuestOS)}
 	nvme := s.Storage.Protocol == "nvme-tcp"
+	if nvme && s.GuestOS == "windows" {
+		return ud, problem("storage.protocol", "nvme-tcp is not supported for a Windows guest: Windows has no NVMe/TCP initiator this tool drives, and LocalBoot of a Windows image is not verified",
+			"use protocol: iscsi (SAN boot through iPXE) for Windows")
+	}
 	switch s.BootMode() {
 	case "sanboot":
 		c, err := ipxeConfig(s, id)
@@ -28,7 +32,11 @@ func renderUserData(s *spec.Spec, id Identity) (userData, error) {
 		for _, p := range c.Portals {
 			ud.URIs = append(ud.URIs, sanboot.SANURI(p, c.LUN, c.TargetIQN))
 		}
-		ud.Notes = append(ud.Notes, "SAN boot boots the volume in place: it must hold a SAN-bootable OS whose initramfs reads the iBFT (for Linux, the sanbootable package), or the kernel will not find its root after iPXE hands over.")
+		if s.GuestOS == "windows" {
+			ud.Notes = append(ud.Notes, "Windows SAN boot: the boot volume must hold a Windows installed for iSCSI boot (Windows reads the iBFT iPXE publishes, and needs the ENA network driver for the LNI in the image); see https://ipxe.org/howto/winnt_iscsi. Not verified here: no Windows boot test.")
+		} else {
+			ud.Notes = append(ud.Notes, "Linux SAN boot: the boot volume boots in place and must hold a SAN-bootable Linux whose initramfs reads the iBFT (the sanbootable package), or the kernel will not find its root after iPXE hands over.")
+		}
 	default:
 		b := s.Storage.Boot
 		def := uint16(sanboot.ISCSIPort)
@@ -57,7 +65,12 @@ func renderUserData(s *spec.Spec, id Identity) (userData, error) {
 		return ud, userDataProblem(s, err)
 	}
 	ud.Raw = res.UserData
-	ud.Notes = append(ud.Notes, res.Notes...)
+	for _, n := range res.Notes {
+		if strings.HasPrefix(n, "LocalBoot: data volumes share target") {
+			n = sharedTargetNote(s)
+		}
+		ud.Notes = append(ud.Notes, n)
+	}
 	if u.IPXE != nil {
 		script, err := sanboot.RenderIPXE(*u.IPXE)
 		if err != nil {
@@ -214,4 +227,20 @@ func shortValue(v string) string {
 		return v
 	}
 	return v[:max] + "..."
+}
+
+// sharedTargetNote replaces the renderer's generic advice for data volumes on
+// the boot volume's target with advice the array can follow: a FlashArray or
+// PowerStore serves every namespace under its one subsystem NQN.
+func sharedTargetNote(s *spec.Spec) string {
+	what := "target"
+	if s.Storage.Protocol == "nvme-tcp" {
+		what = "subsystem"
+	}
+	head := fmt.Sprintf("LocalBoot: the data volumes share %s %s with the boot volume, so the workload's OS also sees the boot volume next to its local copy, with the same file system UUIDs and labels.", what, s.Storage.Boot.Target)
+	tail := " Mount data volumes by device ID (/dev/disk/by-id), never by UUID or label, and keep LVM and mdadm from scanning the boot volume."
+	if oneSubsystem[s.Storage.Vendor] {
+		return head + " " + vendorNames[s.Storage.Vendor] + " serves every volume under its one subsystem NQN, so this cannot be avoided there." + tail
+	}
+	return head + " Serve the data volumes from another " + what + " to avoid it, or:" + tail
 }
