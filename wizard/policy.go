@@ -7,7 +7,35 @@ import (
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/recovery"
+	"github.com/outposts-ha/outposts-ha/recovery/stack"
 )
+
+// stackTagFenced is the tag the failover function puts on a fenced primary
+// (naming.TagFenced, CONTRACT.md).
+const stackTagFenced = "outposts-ha:fenced"
+
+// CloudFormationServiceRole renders the workload's CloudFormation service
+// role (trust, inline policy) and the permissions boundary of the roles the
+// stack creates, for an administrator to create once (account "*": plan runs
+// offline; stack.EnsureServiceRole fills in the account).
+func CloudFormationServiceRole(s *spec.Spec) (stack.ServiceRole, error) {
+	p, err := recovery.ParsePolicy(s.Failover.Policy)
+	if err != nil {
+		return stack.ServiceRole{}, err
+	}
+	return stack.RenderServiceRole(stack.Config{
+		Workload:            s.Workload,
+		Region:              s.Region,
+		Policy:              p,
+		AlarmPeriods:        s.Failover.DetectionPeriods,
+		AlarmDatapoints:     s.Failover.DatapointsToAlarm,
+		NotificationEmail:   s.Failover.NotificationEmail,
+		InstanceProfileRole: instanceRole(s),
+		PrimaryOutpostID:    s.Outposts.PrimaryOutpost,
+		SecondaryOutpostID:  s.Outposts.SecondaryOutpost,
+	}, "")
+}
 
 // PolicyDocument is an IAM policy document.
 type PolicyDocument struct {
@@ -30,25 +58,50 @@ type Statement struct {
 // resource-level permissions get "*", and those are read-only. The account is
 // "*" in ARNs because plan runs offline: an identity policy only ever grants in
 // its own account.
+//
+// The recovery stack is created, updated and deleted by CloudFormation
+// through the workload's service role (recovery/stack/servicerole.go), so
+// this policy holds no IAM, Lambda, SNS, SQS, KMS or alarm writes for the
+// stack's resources: only the stack actions and iam:PassRole on that one
+// role, passed to CloudFormation. It cannot create or change any role
+// (issue 8 §2: CreateRole/PutRolePolicy plus an unconditioned PassRole on
+// role/oha-<w>-* amounted to administrator, and that pattern also matched
+// the instance role).
 func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 	w, r := s.Workload, s.Region
 	part := naming.Partition(r)
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:*:%s", part, service, r, resource)
 	}
-	prefix := "oha-" + w + "-"
+	iamArn := func(resource string) string { return "arn:" + part + ":iam::*:" + resource }
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + naming.TagWorkload: w}}
 	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + naming.TagWorkload: w}}
 	subnets := []string{arn("ec2", "subnet/"+s.Outposts.PrimarySubnet), arn("ec2", "subnet/"+s.Outposts.SecondarySubnet)}
+	outposts := []string{arn("outposts", "outpost/*")}
+	if s.Outposts.PrimaryOutpost != "" && s.Outposts.SecondaryOutpost != "" {
+		outposts = []string{arn("outposts", "outpost/"+s.Outposts.PrimaryOutpost), arn("outposts", "outpost/"+s.Outposts.SecondaryOutpost)}
+	}
+	alarms := []string{
+		arn("cloudwatch", "alarm:"+stack.StatusAlarmName(w)), arn("cloudwatch", "alarm:"+stack.ConnectedAlarmName(w)),
+		arn("cloudwatch", "alarm:"+stack.DLQAlarmName(w)), arn("cloudwatch", "alarm:"+stack.DLQMissingAlarmName(w)),
+	}
+	logGroup := arn("logs", "log-group:"+stack.LogGroupName(w))
+	urlSuffix := "amazonaws.com"
+	if part == "aws-cn" {
+		urlSuffix = "amazonaws.com.cn"
+	}
 
 	st := []Statement{
 		{Sid: "ReadInventory", Effect: "Allow", Resource: []string{"*"}, Action: []string{
 			"ec2:DescribeSubnets", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeImages",
 			"ec2:DescribeSecurityGroups", "ec2:DescribeKeyPairs", "ec2:DescribeInstanceTypes",
 			"ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions",
-			"outposts:ListOutposts", "outposts:GetOutpost", "outposts:GetOutpostInstanceTypes", "outposts:ListAssets",
-			"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "sts:GetCallerIdentity", "tag:GetResources",
+			"outposts:ListOutposts", "outposts:ListAssets",
+			// List actions take only "*" (parliament: logs:DescribeLogGroups).
+			"cloudwatch:GetMetricData", "logs:DescribeLogGroups", "sts:GetCallerIdentity", "tag:GetResources",
 		}},
+		{Sid: "ReadTheTwoOutposts", Effect: "Allow", Resource: outposts,
+			Action: []string{"outposts:GetOutpost", "outposts:GetOutpostInstanceTypes"}},
 		{Sid: "EnableLNIOnTheTwoSubnets", Effect: "Allow", Action: []string{"ec2:ModifySubnetAttribute"}, Resource: subnets},
 		{Sid: "CreateWorkloadLaunchTemplates", Effect: "Allow", Action: []string{"ec2:CreateLaunchTemplate"},
 			Resource: []string{arn("ec2", "launch-template/*")}, Condition: requestTagged},
@@ -65,39 +118,55 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateLaunchTemplate"}}}},
 		{Sid: "FenceAndRetireWorkloadInstances", Effect: "Allow", Resource: []string{arn("ec2", "instance/*")}, Condition: tagged,
 			Action: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags"}},
+		// A fenced primary must never run beside the recovery instance: an
+		// explicit Deny beats the Allow above.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+		{Sid: "DenyStartFenced", Effect: "Deny", Action: []string{"ec2:StartInstances"}, Resource: []string{arn("ec2", "instance/*")},
+			Condition: map[string]map[string]any{"StringEquals": {"ec2:ResourceTag/" + stackTagFenced: "true"}}},
 		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{"arn:" + part + ":iam::*:role/" + instanceRole(s)},
+			Resource:  []string{iamArn("role/" + instanceRole(s))},
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
 		{Sid: "ReadInstanceProfile", Effect: "Allow", Action: []string{"iam:GetInstanceProfile"},
-			Resource: []string{"arn:" + part + ":iam::*:instance-profile/" + s.Instance.InstanceProfile}},
+			Resource: []string{iamArn("instance-profile/" + s.Instance.InstanceProfile)}},
 		{Sid: "WorkloadRecord", Effect: "Allow",
 			Resource: []string{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")},
 			Action:   []string{"ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:ListTagsForResource"}},
+		// The stack actions Deploy and Delete make, and reads for status.
+		// Deliberately not cloudformation:*: without CreateChangeSet no
+		// existing resource can be imported into the stack, where the
+		// service role would manage it.
 		{Sid: "RecoveryStack", Effect: "Allow", Resource: []string{arn("cloudformation", "stack/"+naming.Stack(w)+"/*")},
 			Action: []string{"cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
-				"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate", "cloudformation:TagResource"}},
-		{Sid: "StackRoles", Effect: "Allow", Resource: []string{"arn:" + part + ":iam::*:role/" + prefix + "*"},
-			Action: []string{"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-				"iam:GetRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PassRole"}},
-		{Sid: "StackFunction", Effect: "Allow", Resource: []string{arn("lambda", "function:"+prefix+"*")},
-			Action: []string{"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-				"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:AddPermission", "lambda:RemovePermission",
-				"lambda:PutFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig",
-				"lambda:TagResource", "lambda:ListTags", "lambda:InvokeFunction"}},
-		{Sid: "StackLogs", Effect: "Allow", Resource: []string{arn("logs", "log-group:/aws/lambda/"+prefix+"*")},
-			Action: []string{"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:TagResource", "logs:DescribeLogGroups"}},
-		{Sid: "StackTopic", Effect: "Allow", Resource: []string{arn("sns", prefix+"*")},
-			Action: []string{"sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:Unsubscribe", "sns:GetTopicAttributes",
-				"sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:TagResource", "sns:Publish"}},
-		{Sid: "StackQueue", Effect: "Allow", Resource: []string{arn("sqs", prefix+"*")},
-			Action: []string{"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue"}},
-		{Sid: "StackAlarms", Effect: "Allow", Resource: []string{arn("cloudwatch", "alarm:"+prefix+"*")},
-			Action: []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:SetAlarmState"}},
-		{Sid: "StackKeyCreate", Effect: "Allow", Action: []string{"kms:CreateKey"}, Resource: []string{"*"}, Condition: requestTagged},
-		{Sid: "StackKeyManage", Effect: "Allow", Resource: []string{arn("kms", "key/*")}, Condition: tagged,
-			Action: []string{"kms:DescribeKey", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:CreateAlias", "kms:DeleteAlias"}},
-		{Sid: "StackKeyAlias", Effect: "Allow", Resource: []string{arn("kms", "alias/"+prefix+"*")},
-			Action: []string{"kms:CreateAlias", "kms:DeleteAlias"}},
+				"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
+				"cloudformation:GetTemplate", "cloudformation:TagResource"}},
+		// CloudFormation makes the stack's calls as this role; an
+		// administrator creates it (and its boundary) once.
+		// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+		{Sid: "PassStackServiceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource:  []string{iamArn("role/" + stack.ServiceRoleName(w, r))},
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}},
+		{Sid: "CheckStackServiceRole", Effect: "Allow", Action: []string{"iam:GetRole"},
+			Resource: []string{iamArn("role/" + stack.ServiceRoleName(w, r))}},
+		// drill invokes the function; status reads it.
+		{Sid: "InvokeAndReadFunction", Effect: "Allow", Resource: []string{arn("lambda", "function:"+stack.FunctionName(w))},
+			Action: []string{"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:InvokeFunction"}},
+		// What the tool tells the operator to read: the function's log
+		// group and the dead-letter queue (messages are encrypted with the
+		// stack's key, used through SQS only).
+		{Sid: "ReadFunctionLogs", Effect: "Allow", Resource: []string{logGroup, logGroup + ":*"},
+			Action: []string{"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"}},
+		{Sid: "ReadDeadLetterQueue", Effect: "Allow", Resource: []string{arn("sqs", stack.DLQName(w))},
+			Action: []string{"sqs:GetQueueAttributes", "sqs:ReceiveMessage"}},
+		{Sid: "DecryptDeadLetters", Effect: "Allow", Resource: []string{arn("kms", "key/*")}, Action: []string{"kms:Decrypt"},
+			Condition: map[string]map[string]any{"StringEquals": {
+				"aws:ResourceTag/" + naming.TagWorkload: w,
+				"kms:ViaService":                        "sqs." + r + "." + urlSuffix,
+			}}},
+		// status reads the alarms; drill may set one to exercise the path.
+		{Sid: "WorkloadAlarms", Effect: "Allow", Resource: alarms,
+			Action: []string{"cloudwatch:DescribeAlarms", "cloudwatch:SetAlarmState"}},
+		{Sid: "ReadAlertsTopic", Effect: "Allow", Resource: []string{arn("sns", stack.TopicName(w))},
+			Action: []string{"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"}},
 		{Sid: "FunctionBundleBucket", Effect: "Allow", Resource: []string{"arn:" + part + ":s3:::outposts-ha-*-" + r, "arn:" + part + ":s3:::outposts-ha-*-" + r + "/lambda/*"},
 			Action: []string{"s3:CreateBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
 				"s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutObject", "s3:GetObject"}},
