@@ -46,7 +46,9 @@ type stackRequest struct {
 
 func (r *report) stack(s stackRequest) {
 	name := str(s.name)
-	if !stackNameRE.MatchString(name) {
+	// UpdateStack StackName: "The name or unique stack ID of the stack to
+	// update."
+	if s.create && !stackNameRE.MatchString(name) || !s.create && !stackNameRE.MatchString(name) && !stackIDRE.MatchString(name) {
 		r.add("cfn.stack-name", "StackName", s.doc, cfnInvalid, "stack name %q: a letter, then letters, digits and hyphens, at most 128 characters", name)
 	}
 	sources := 0

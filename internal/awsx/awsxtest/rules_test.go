@@ -418,6 +418,10 @@ func TestCloudFormationRules(t *testing.T) {
 		{"template tag aws:", stackInput(sub("Key: outposts-ha:workload", "Key: aws:workload")), "cfn.tag-reserved"},
 		{"delete by id", &cloudformation.DeleteStackInput{StackName: aws.String("arn:aws:cloudformation:us-west-2:111122223333:stack/autorestart-db01/0a1b2c3d-1111-2222-3333-444455556666")}, ""},
 		{"describe bad name", &cloudformation.DescribeStacksInput{StackName: aws.String("auto restart")}, "cfn.stack-name"},
+		{"update by stack id", &cloudformation.UpdateStackInput{StackName: aws.String("arn:aws:cloudformation:us-west-2:123456789012:stack/autorestart-it-ae6d5d69/a56fa90d-3ce1-4858-ba37-07f530286d7a"), UsePreviousTemplate: aws.Bool(true)}, ""},
+		{"create with stack id", stackInput(func(in *cloudformation.CreateStackInput) {
+			in.StackName = aws.String("arn:aws:cloudformation:us-west-2:123456789012:stack/a/a56fa90d-3ce1-4858-ba37-07f530286d7a")
+		}), "cfn.stack-name"},
 		{"update previous template", &cloudformation.UpdateStackInput{StackName: aws.String("s"), UsePreviousTemplate: aws.Bool(true)}, ""},
 		{"resources neither", &cloudformation.DescribeStackResourcesInput{}, "cfn.stack-name"},
 	})
