@@ -336,7 +336,7 @@ func TestPlanRefusesSpecialAndHugeFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(huge, nil, 0o600))
 	require.NoError(t, os.Truncate(huge, 10<<30))
 	_, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: huge, OutDir: filepath.Join(dir, "x")}, nil)
-	require.ErrorContains(t, err, "the limit is")
+	require.ErrorContains(t, err, "larger than the limit")
 	assert.True(t, wizard.IsInputError(err))
 }
 

@@ -36,8 +36,12 @@ type PlanOptions struct {
 // artifact in memory and only then swaps the folder. Bad input writes nothing
 // and is an InputError (or spec.Problems): see IsInputError.
 func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
-	data, err := readBounded(o.AnswersPath, spec.MaxAnswersSize)
+	data, err := spec.ReadAnswersFile(o.AnswersPath)
 	if err != nil {
+		var ps spec.Problems
+		if errors.As(err, &ps) {
+			return nil, &InputError{Err: err}
+		}
 		return nil, &InputError{Err: fmt.Errorf("read answers: %w", err)}
 	}
 	s, err := spec.Parse(data)
@@ -265,6 +269,11 @@ func syncDir(dir string) {
 		f.Close()
 	}
 }
+
+// OfflineProblems are what plan needs beyond a valid spec to render without
+// calling the array (a vendor volume's target, portals and LUN). The guided
+// flow checks them where the fields are asked.
+func OfflineProblems(s *spec.Spec) spec.Problems { return offlineProblems(s) }
 
 // offlineProblems are what plan, which calls no array, needs beyond a valid
 // spec: for vendors with an API, setup discovers target and portals and reads
