@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
@@ -56,7 +58,11 @@ var ErrFullDrill = errors.New("only dry-run drills run in the failover function;
 // Drill answers a dry-run drill. It only reads, apart from two EC2 requests
 // sent with DryRun=true (StopInstances on the primary and RunInstances from
 // the recovery template), which change nothing and prove that the function's
-// role may fence and launch (template present, iam:PassRole, tag conditions).
+// role may fence and launch (template present, iam:PassRole, tag conditions),
+// and one "[drill]" notification it publishes to prove the notification path.
+// It fails on any alarm state but OK, and checks the LNI subnet
+// (EnableLniAtDeviceIndex=1), the secondary Outpost's capacity for the
+// template's instance type, and that the dead-letter queue exists.
 // It also lists the workload's instances (another live one would stop a
 // failover) and the topic's subscriptions (an unconfirmed email subscription
 // means nobody is told anything). Problems are reported as failed checks, not
@@ -147,7 +153,10 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 			blockers = append(blockers, "nothing but ask for approval: other live instances of the workload ("+others+") could be writing to the SAN volumes")
 		}
 	}
-	e.drillTemplate(ctx, add)
+	tmpl := e.drillTemplate(ctx, add)
+	e.drillSubnet(ctx, tmpl, add)
+	e.drillCapacity(ctx, tmpl, add)
+	e.drillDLQ(ctx, add)
 	e.drillSubscription(ctx, add)
 	switch {
 	case ignoredDryRun:
@@ -179,7 +188,154 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	if ignoredDryRun {
 		rep.Decision = fmt.Sprintf("Drill stopped before the launch probe: the EC2 endpoint ignored DryRun and really ran StopInstances on the primary %s. Check it now (start it again if it should run) and the endpoint the function uses.", primary)
 	}
+	e.drillNotify(ctx, &rep, add)
 	return rep, nil
+}
+
+// drillNotify proves the notification path end to end: it publishes the
+// drill's report as a "[drill]" notification on the topic (the only write a
+// dry-run drill makes) and records whether SNS took it.
+func (e *Engine) drillNotify(ctx context.Context, rep *Report, add func(string, bool, string, ...any)) {
+	var failed []string
+	for _, c := range rep.Checks {
+		if !c.OK {
+			failed = append(failed, c.Name+": "+c.Detail)
+		}
+	}
+	summary := "[drill] dry-run drill: ready"
+	if len(failed) > 0 {
+		summary = fmt.Sprintf("[drill] dry-run drill: %d check(s) failed", len(failed))
+	}
+	details := []string{"Requested by " + orUnknown2(rep.RequestedBy) + ". Nothing was stopped or launched.", rep.Decision}
+	details = append(details, failed...)
+	err := e.notify(ctx, Notification{Kind: KindDrill, Summary: summary, Details: details,
+		Timeline: Timeline{Workload: e.cfg.Workload, Drill: true, Policy: e.cfg.Policy}})
+	if err != nil {
+		add("notification", false, "publish the [drill] notification: %v", err)
+		return
+	}
+	add("notification", true, "published %q to %s; check that it arrived", summary, e.cfg.TopicARN)
+}
+
+func orUnknown2(s string) string {
+	if s == "" {
+		return "an unnamed caller"
+	}
+	return s
+}
+
+// drillSubnet checks that the subnet of the recovery template's interface at
+// device index 1 has EnableLniAtDeviceIndex=1: otherwise that interface is
+// not the local network interface to the SAN and the recovered instance
+// cannot boot from the array.
+func (e *Engine) drillSubnet(ctx context.Context, d *ec2types.ResponseLaunchTemplateData, add func(string, bool, string, ...any)) {
+	const check = "LNI subnet"
+	if d == nil {
+		add(check, false, "not checked: no recovery template data")
+		return
+	}
+	subnet := ""
+	for _, n := range d.NetworkInterfaces {
+		if aws.ToInt32(n.DeviceIndex) == 1 {
+			subnet = aws.ToString(n.SubnetId)
+		}
+	}
+	if subnet == "" {
+		add(check, false, "the recovery template's interface at device index 1 names no subnet")
+		return
+	}
+	out, err := e.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
+	if err != nil {
+		add(check, false, "describe subnet %s: %v", subnet, err)
+		return
+	}
+	if len(out.Subnets) != 1 {
+		add(check, false, "subnet %s not found", subnet)
+		return
+	}
+	if got := aws.ToInt32(out.Subnets[0].EnableLniAtDeviceIndex); got != 1 {
+		add(check, false, "subnet %s has EnableLniAtDeviceIndex=%d, want 1 (aws ec2 modify-subnet-attribute --subnet-id %s --enable-lni-at-device-index 1)", subnet, got, subnet)
+		return
+	}
+	add(check, true, "subnet %s has EnableLniAtDeviceIndex=1", subnet)
+}
+
+// drillCapacity reads the secondary Outpost's AvailableInstanceType_Count for
+// the template's instance type (AWS/Outposts, dimensions OutpostId and
+// InstanceType, the newest sample of the last 3 hours).
+func (e *Engine) drillCapacity(ctx context.Context, d *ec2types.ResponseLaunchTemplateData, add func(string, bool, string, ...any)) {
+	const check = "secondary capacity"
+	if e.cfg.SecondaryOutpostID == "" {
+		add(check, true, "skipped: no secondary Outpost ID")
+		return
+	}
+	if d == nil || d.InstanceType == "" {
+		add(check, false, "not checked: the recovery template names no instance type")
+		return
+	}
+	it := string(d.InstanceType)
+	now := e.now().UTC()
+	out, err := e.cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(now.Add(-3 * time.Hour)), EndTime: aws.Time(now.Add(time.Minute)),
+		ScanBy: cwtypes.ScanByTimestampDescending,
+		MetricDataQueries: []cwtypes.MetricDataQuery{{
+			Id: aws.String("capacity"),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{
+					Namespace: aws.String("AWS/Outposts"), MetricName: aws.String("AvailableInstanceType_Count"),
+					Dimensions: []cwtypes.Dimension{
+						{Name: aws.String("OutpostId"), Value: aws.String(e.cfg.SecondaryOutpostID)},
+						{Name: aws.String("InstanceType"), Value: aws.String(it)},
+					},
+				},
+				Period: aws.Int32(300), Stat: aws.String("Minimum"),
+			},
+			ReturnData: aws.Bool(true),
+		}},
+	})
+	if err != nil {
+		add(check, false, "read AvailableInstanceType_Count of %s (%s): %v", e.cfg.SecondaryOutpostID, it, err)
+		return
+	}
+	var at time.Time
+	val, found := 0.0, false
+	for _, r := range out.MetricDataResults {
+		for i := range r.Timestamps {
+			if i < len(r.Values) && (!found || r.Timestamps[i].After(at)) {
+				at, val, found = r.Timestamps[i], r.Values[i], true
+			}
+		}
+	}
+	switch {
+	case !found:
+		add(check, false, "no AvailableInstanceType_Count data for %s on Outpost %s in the last 3 hours", it, e.cfg.SecondaryOutpostID)
+	case val < 1:
+		add(check, false, "Outpost %s has no free %s (AvailableInstanceType_Count %g at %s): the recovery launch would fail", e.cfg.SecondaryOutpostID, it, val, at.UTC().Format(time.RFC3339))
+	default:
+		add(check, true, "Outpost %s can launch %g more %s (at %s)", e.cfg.SecondaryOutpostID, val, it, at.UTC().Format(time.RFC3339))
+	}
+}
+
+// drillDLQ checks that the function's dead-letter queue exists: SQS may
+// delete a queue unused for 30 days, and then failed events vanish silently.
+func (e *Engine) drillDLQ(ctx context.Context, add func(string, bool, string, ...any)) {
+	const check = "dead-letter queue"
+	switch {
+	case e.cfg.DLQURL == "":
+		add(check, false, "no DLQ URL configured")
+		return
+	case e.sqs == nil:
+		add(check, false, "no SQS client: cannot check %s", e.cfg.DLQURL)
+		return
+	}
+	out, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(e.cfg.DLQURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		add(check, false, "%s: %v (SQS deletes a queue unused for 30 days; update the recovery stack to re-create it)", e.cfg.DLQURL, err)
+		return
+	}
+	add(check, true, "%s exists", out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])
 }
 
 // drillAlarms checks the alarms and returns the primary the status alarm watches.
@@ -211,6 +367,12 @@ func (e *Engine) drillAlarms(ctx context.Context, add func(string, bool, string,
 		if a.ActionsEnabled != nil && !*a.ActionsEnabled {
 			problems = append(problems, "alarm actions are disabled")
 		}
+		// Only OK can transition to ALARM and notify: an alarm already in
+		// ALARM stays there through a new failure, and INSUFFICIENT_DATA
+		// means the metric is not arriving (new alarm, wrong dimensions).
+		if a.StateValue != cwtypes.StateValueOk {
+			problems = append(problems, fmt.Sprintf("state %s, want OK: %s", a.StateValue, alarmStateWhy(a.StateValue)))
+		}
 		if n == e.cfg.StatusAlarm {
 			if primary = alarmInstance(a); primary == "" {
 				problems = append(problems, "no InstanceId dimension")
@@ -223,6 +385,13 @@ func (e *Engine) drillAlarms(ctx context.Context, add func(string, bool, string,
 		}
 	}
 	return primary
+}
+
+func alarmStateWhy(st cwtypes.StateValue) string {
+	if st == cwtypes.StateValueAlarm {
+		return "a new failure would be no transition, so nothing would reach the function"
+	}
+	return "the alarm has no data (a new alarm, or its metric does not arrive), so it cannot tell a failure"
 }
 
 func dims(ds []cwtypes.Dimension) []string {
@@ -275,17 +444,17 @@ func (e *Engine) drillDecision(primary string, healthy bool, blockers []string) 
 // drillTemplate checks the recovery template's default version: it exists, it
 // carries an instance profile (without one the relaunched instance cannot read
 // its CHAP secret) and a network interface at the LNI's device index 1.
-func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, string, ...any)) {
+func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, string, ...any)) *ec2types.ResponseLaunchTemplateData {
 	out, err := e.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
 		LaunchTemplateName: aws.String(e.cfg.RecoveryTemplate), Versions: []string{"$Default"},
 	})
 	if err != nil {
 		add("recovery template", false, "%s: %v", e.cfg.RecoveryTemplate, err)
-		return
+		return nil
 	}
 	if len(out.LaunchTemplateVersions) == 0 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
 		add("recovery template", false, "%s has no default version", e.cfg.RecoveryTemplate)
-		return
+		return nil
 	}
 	v := out.LaunchTemplateVersions[0]
 	d := v.LaunchTemplateData
@@ -300,9 +469,10 @@ func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, strin
 	}
 	if len(problems) > 0 {
 		add("recovery template", false, "%s version %d: %s", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber), strings.Join(problems, "; "))
-		return
+		return d
 	}
 	add("recovery template", true, "%s version %d: instance profile and LNI at index 1", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber))
+	return d
 }
 
 // drillOthers checks that no live instance of the workload other than the

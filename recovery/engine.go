@@ -76,6 +76,13 @@ type Config struct {
 	PrimaryOutpostID string // op-..., or "": no Outpost connectivity evidence
 	RecoveryTemplate string // lt-<w>-recovery, launched at version $Default
 	DetectionPeriods int    // N one-minute evaluation periods of the alarms
+	// DLQURL is the failover function's dead-letter queue; dry-run drills
+	// check that it exists.
+	DLQURL string
+	// SecondaryOutpostID is the Outpost the recovery instance runs on; dry-run
+	// drills check its capacity for the template's instance type ("" skips
+	// that check).
+	SecondaryOutpostID string
 
 	// FenceTimeout bounds the wait for EC2 to confirm the primary stopped
 	// (default 180 s); FencePoll is the interval between checks (default 5 s).
@@ -85,6 +92,10 @@ type Config struct {
 	// (default 5 min); LaunchPoll is the interval (default 5 s).
 	LaunchTimeout time.Duration
 	LaunchPoll    time.Duration
+	// RetireTimeout bounds the wait, once the recovery instance runs, for its
+	// status checks to pass before the fenced primary is terminated (default
+	// 10 min, cut to the invocation's deadline; a retry finishes it).
+	RetireTimeout time.Duration
 	// LockLease is how long a delivery that holds the lock may take to launch
 	// before another delivery of the same failover may take over (default 2
 	// min); LockPoll is how often a waiting delivery re-reads it (default 2 s).
@@ -122,6 +133,7 @@ func (c Config) withDefaults() Config {
 	def(&c.FencePoll, 5*time.Second)
 	def(&c.LaunchTimeout, 5*time.Minute)
 	def(&c.LaunchPoll, 5*time.Second)
+	def(&c.RetireTimeout, 10*time.Minute)
 	def(&c.LockLease, 2*time.Minute)
 	def(&c.LockPoll, 2*time.Second)
 	def(&c.DeadlineMargin, 30*time.Second)
@@ -156,6 +168,9 @@ type Deps struct {
 	SSM        SSM
 	SNS        SNS
 	CloudWatch CloudWatch
+	// SQS is optional: only dry-run drills use it (the DLQ check fails
+	// without it).
+	SQS SQS
 	// Health defaults to ConnectedStatusHealth over CloudWatch. It is consulted
 	// only by the automatic policy when the fence is unconfirmed.
 	Health OutpostHealth
@@ -174,6 +189,7 @@ type Engine struct {
 	ssm    SSM
 	sns    SNS
 	cw     CloudWatch
+	sqs    SQS
 	health OutpostHealth
 	clock  Clock
 	now    func() time.Time
@@ -190,7 +206,7 @@ func New(d Deps) (*Engine, error) {
 	if d.EC2 == nil || d.SSM == nil || d.SNS == nil || d.CloudWatch == nil {
 		return nil, errors.New("recovery: EC2, SSM, SNS and CloudWatch clients are required")
 	}
-	e := &Engine{cfg: cfg, ec2: d.EC2, ssm: d.SSM, sns: d.SNS, cw: d.CloudWatch,
+	e := &Engine{cfg: cfg, ec2: d.EC2, ssm: d.SSM, sns: d.SNS, cw: d.CloudWatch, sqs: d.SQS,
 		health: d.Health, clock: d.Clock, now: d.Now, newID: d.NewID, log: d.Log}
 	if e.health == nil {
 		e.health = ConnectedStatusHealth{CloudWatch: d.CloudWatch}

@@ -95,7 +95,8 @@ func TestConfirmedFenceLaunches(t *testing.T) {
 	require.NotNil(t, res.Fence)
 	assert.True(t, res.Fence.Confirmed)
 	assert.True(t, res.Fence.StopRequested)
-	assert.Equal(t, "stopped", w.primaryState(t))
+	assert.Equal(t, "terminated", w.primaryState(t), "the fenced primary is terminated once the recovery instance passed its checks")
+	assert.Equal(t, "true", w.primaryTags(t)[naming.TagFenced], "tagged fenced before the launch")
 	assert.Equal(t, recovery.FailbackCommand(w.workload), res.NextCommand)
 
 	insts := w.recoveryInstances(t)
@@ -124,10 +125,20 @@ func TestConfirmedFenceLaunches(t *testing.T) {
 	assert.Equal(t, w.primary, tl.PrimaryInstance)
 	assert.Equal(t, res.RecoveryInstance, tl.RecoveryInstance)
 
+	assert.Equal(t, []string{"alarm", "fence", "decision", "fence", "launch", "running", "terminate"}, steps(tl))
+	assert.Contains(t, tl.Events[3].Detail, naming.TagFenced+"=true")
+	assert.Contains(t, tl.Events[6].Detail, "terminated the old primary "+w.primary)
+	lock, err := recovery.ReadLock(context.Background(), w.admin.ssm, w.workload)
+	require.NoError(t, err)
+	assert.Equal(t, recovery.RetireDone, lock.Retire)
+
 	notes := w.notifications(t)
 	require.Len(t, notes, 1)
 	assert.Equal(t, recovery.KindFailedOver, notes[0].Kind)
-	assert.Contains(t, strings.Join(notes[0].Details, " "), "DEGRADED")
+	details := strings.Join(notes[0].Details, " ")
+	assert.Contains(t, details, "DEGRADED")
+	assert.Contains(t, details, "Fence: tagged "+w.primary+" "+naming.TagFenced+"=true")
+	assert.Contains(t, details, "Terminate: terminated the old primary "+w.primary)
 	assert.Equal(t, tl.Token, notes[0].Timeline.Token)
 
 	// The alarm stays on the dead primary (D4): a later ALARM transition finds
@@ -166,8 +177,13 @@ func TestFlapLaunchesNothing(t *testing.T) {
 }
 
 // A primary that is running and passes its status checks now has recovered
-// (the alarm lags): nothing is stopped or launched.
-func TestRecoveredPrimaryLaunchesNothing(t *testing.T) {
+// (the alarm lags): nothing is stopped or launched, and the alarm, still in
+// ALARM, is re-armed (set OK). Then the primary fails for real: CloudWatch
+// re-evaluates the re-armed alarm, which goes to ALARM again (a transition,
+// so a notification), and that second failure is acted on. Without the
+// re-arm the alarm would stay in ALARM and the real failure would never
+// reach the function (moto; the SetAlarmState calls are real).
+func TestRecoveredPrimaryLaunchesNothingAndRearms(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.setAlarm(t, cwtypes.StateValueAlarm)
@@ -176,9 +192,18 @@ func TestRecoveredPrimaryLaunchesNothing(t *testing.T) {
 	res, err := e.HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", time.Now()))
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomePrimaryRecovered, res.Outcome)
-	assert.Empty(t, w.calls.Mutating())
+	assert.Equal(t, []string{"CloudWatch.SetAlarmState"}, w.calls.Mutating(), "only the re-arm")
+	assert.Contains(t, res.Reason, "re-armed "+w.statusAlarm())
+	assert.Equal(t, cwtypes.StateValueOk, w.alarmState(t), "re-armed: a later failure is a new transition")
 	assert.Equal(t, "running", w.primaryState(t))
 	assert.Empty(t, w.recoveryInstances(t))
+
+	// The second, real failure after the flap.
+	w.setAlarm(t, cwtypes.StateValueAlarm)
+	res, err = w.engine(t, options{ec2: failingPrimary(w)}).HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", time.Now().Add(time.Minute)))
+	require.NoError(t, err)
+	assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)
+	assert.Len(t, w.recoveryInstances(t), 1)
 }
 
 // Confirmed policy, fence not confirmed (the primary hangs in "stopping"): an
@@ -218,7 +243,7 @@ func TestConfirmedUnconfirmedFenceAsksForApproval(t *testing.T) {
 	for _, e := range tl.Events {
 		steps = append(steps, e.Step)
 	}
-	assert.Equal(t, []string{"alarm", "fence", "decision", "fence", "decision", "launch", "running"}, steps,
+	assert.Equal(t, []string{"alarm", "fence", "decision", "fence", "decision", "fence", "launch", "running", "terminate"}, steps,
 		"the retry continues the first attempt's timeline")
 }
 
@@ -343,7 +368,8 @@ func TestMaintenanceMarker(t *testing.T) {
 			if tc.want == recovery.OutcomeMaintenance {
 				assert.Equal(t, "running", w.primaryState(t), "not fenced during maintenance")
 				assert.Empty(t, w.recoveryInstances(t))
-				assert.Equal(t, []string{"SNS.Publish", "SSM.PutParameter"}, w.calls.Mutating(), "only the notification and the timeline")
+				assert.Equal(t, []string{"CloudWatch.SetAlarmState", "SNS.Publish", "SSM.PutParameter"}, w.calls.Mutating(), "only the re-arm, the notification and the timeline")
+				assert.Equal(t, cwtypes.StateValueOk, w.alarmState(t), "re-armed, so a failure after maintenance is a new transition")
 				assert.Equal(t, recovery.KindMaintenanceSkipped, notes[0].Kind)
 				assert.Contains(t, strings.Join(notes[0].Details, " "), "ops@example.com")
 			} else {
@@ -367,7 +393,7 @@ func TestDryRunDrillChangesNothing(t *testing.T) {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	require.NoError(t, err)
 	t.Logf("report: %s", b)
-	assert.Empty(t, w.calls.Mutating(), "calls: %v", w.calls.Summary())
+	assert.Equal(t, []string{"SNS.Publish"}, w.calls.Mutating(), "only the [drill] notification; calls: %v", w.calls.Summary())
 	var dry []string
 	for _, c := range w.calls.List() {
 		if c.DryRun {
@@ -387,7 +413,10 @@ func TestDryRunDrillChangesNothing(t *testing.T) {
 	assert.ErrorIs(t, err, recovery.ErrNoLock)
 	_, err = recovery.ReadTimeline(context.Background(), w.admin.ssm, w.workload)
 	assert.ErrorIs(t, err, recovery.ErrNoTimeline)
-	assert.Empty(t, w.notifications(t))
+	notes := w.notifications(t)
+	require.Len(t, notes, 1, "the [drill] notification")
+	assert.Equal(t, recovery.KindDrill, notes[0].Kind)
+	assert.True(t, strings.HasPrefix(notes[0].Summary, "[drill] "), notes[0].Summary)
 
 	_, err = e.Drill(context.Background(), recovery.DrillRequest{Kind: "drill"})
 	assert.ErrorIs(t, err, recovery.ErrFullDrill)
@@ -420,7 +449,7 @@ func TestDryRunDrillFindsProblems(t *testing.T) {
 			w.putAlarm(t, "missing")
 			cfg := w.engine(t, options{}).Config()
 			cfg.RecoveryTemplate = tc.template(t, w)
-			e, err := recovery.New(recovery.Deps{Config: cfg, EC2: w.eng.ec2, SSM: w.eng.ssm, SNS: w.eng.sns, CloudWatch: w.eng.cw})
+			e, err := recovery.New(recovery.Deps{Config: cfg, EC2: lniSubnets{EC2: w.eng.ec2, index: 1}, SSM: w.eng.ssm, SNS: w.eng.sns, CloudWatch: w.eng.cw, SQS: w.eng.sqs})
 			require.NoError(t, err)
 
 			rep, err := e.Drill(context.Background(), recovery.DrillRequest{DryRun: true})
@@ -436,8 +465,9 @@ func TestDryRunDrillFindsProblems(t *testing.T) {
 			for _, want := range tc.want {
 				assert.Contains(t, failed["recovery template"], want)
 			}
-			assert.Len(t, failed, 2, "failed checks: %v", failed)
-			assert.Empty(t, w.calls.Mutating())
+			assert.Contains(t, failed, "LNI subnet", "no template interface at index 1, so no LNI subnet")
+			assert.Len(t, failed, 3, "failed checks: %v", failed)
+			assert.Equal(t, []string{"SNS.Publish"}, w.calls.Mutating())
 		})
 	}
 }

@@ -28,7 +28,13 @@ type Fence struct {
 	StopRequested bool   `json:"stopRequested"`
 	Detail        string `json:"detail"`
 	StopError     string `json:"stopError,omitempty"`
-	stopErr       error
+	// Unreachable: the primary's Outpost was not connected, so no stop was
+	// sent (an instance cut off from the Region may still be serving).
+	Unreachable bool `json:"unreachable,omitempty"`
+	// Connectivity is what was known of the primary Outpost's service link
+	// before the stop.
+	Connectivity string `json:"connectivity,omitempty"`
+	stopErr      error
 }
 
 // instance is what the engine knows about an instance at one moment.
@@ -237,6 +243,17 @@ func (e *Engine) fence(ctx context.Context, p instance) (Fence, error) {
 	}
 	notAccepted := ""
 	if p.state != string(ec2types.InstanceStateNameShuttingDown) {
+		// Disconnected is not dead: during a service-link outage the
+		// instance keeps running and EC2 cannot reach it. Never send the
+		// stop then; the policy decides (confirmed asks for approval).
+		rc := e.primaryReach(ctx)
+		f.Connectivity = rc.detail
+		if !rc.connected {
+			f.Unreachable = true
+			f.Detail = fmt.Sprintf("primary %s unreachable, not confirmed stopped: %s; the stop was not sent (EC2 reports it %s; cut off from the Region it may still be running)",
+				p.id, rc.detail, p.state)
+			return f, nil
+		}
 		f.StopRequested = true
 		_, err := e.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{p.id}, Force: aws.Bool(true)})
 		if awsx.Code(err) == "IncorrectInstanceState" {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 )
@@ -36,6 +37,9 @@ type run struct {
 	rec context.Context
 	// notes are events found before the timeline was started.
 	notes []Event
+	// fenceTag says how tagging the primary naming.TagFenced went ("" not
+	// tried).
+	fenceTag string
 }
 
 // actionContext cuts ctx's deadline by DeadlineMargin for the run's actions,
@@ -165,11 +169,12 @@ func (e *Engine) evaluate(ctx context.Context, r *run) (Result, error) {
 		return r.res, err
 	}
 	if h == healthOK {
-		return e.end(r, OutcomePrimaryRecovered, why), nil
+		e.end(r, OutcomePrimaryRecovered, why)
+		return r.res, e.rearm(ctx, r, alarms, why)
 	}
 
 	if maintOn {
-		return e.skipForMaintenance(ctx, r, maint)
+		return e.skipForMaintenance(ctx, r, maint, alarms)
 	}
 	if h == healthInitializing {
 		return e.awaitInitializing(ctx, r, why)
@@ -271,8 +276,8 @@ func (e *Engine) orphanedLaunch(ctx context.Context, r *run, l Lock, ver int64) 
 		return false, nil
 	}
 	next := l
-	next.State, next.Instance, next.Error, next.Owner = LockLaunched, found.id, "", e.newID()
-	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
+	next.State, next.Instance, next.Error, next.Owner, next.Retire = LockLaunched, found.id, "", e.newID(), RetirePending
+	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout+e.cfg.RetireTimeout, 0) + e.cfg.DeadlineMargin)
 	won, err := e.claim(ctx, &next, l, ver)
 	if err != nil || !won {
 		r.res.Outcome, r.res.Reason = OutcomeDuplicate, "another delivery is recording the launch of "+found.id
@@ -309,6 +314,11 @@ func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) 
 		}
 		if err == nil && recorded(tl, l) {
 			e.lockedResult(r, l)
+			if l.Retire == RetirePending && !e.now().Before(l.LeaseUntil) {
+				// The launching run ended with the fenced primary still to
+				// terminate (ErrRetirePending): this retry finishes it.
+				return r.res, e.finishRetire(ctx, r, l, ver)
+			}
 			return r.res, nil
 		}
 		if !e.now().Before(l.LeaseUntil) {
@@ -334,7 +344,7 @@ func (e *Engine) onLaunchedLock(ctx context.Context, r *run, l Lock, ver int64) 
 	}
 	next := l
 	next.Owner = e.newID()
-	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
+	next.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout+e.cfg.RetireTimeout, 0) + e.cfg.DeadlineMargin)
 	won, err := e.claim(ctx, &next, l, ver)
 	if err != nil || !won {
 		e.lockedResult(r, l)
@@ -446,7 +456,7 @@ func (e *Engine) primaryOf(ctx context.Context, status cwtypes.MetricAlarm) (ins
 	return p, nil
 }
 
-func (e *Engine) skipForMaintenance(ctx context.Context, r *run, m Marker) (Result, error) {
+func (e *Engine) skipForMaintenance(ctx context.Context, r *run, m Marker, alarms map[string]cwtypes.MetricAlarm) (Result, error) {
 	if err := e.startTimeline(ctx, r); err != nil {
 		return r.res, err
 	}
@@ -459,14 +469,17 @@ func (e *Engine) skipForMaintenance(ctx context.Context, r *run, m Marker) (Resu
 	}
 	r.res.NextCommand = FailoverCommand(e.cfg.Workload)
 	e.decide(r, OutcomeMaintenance, "skipped: "+why+"; the primary was not fenced")
+	reason := r.res.Reason
+	rearmErr := e.rearm(ctx, r, alarms, "maintenance")
+	r.res.Reason = reason
 	return e.finish(ctx, r, Notification{
 		Kind:    KindMaintenanceSkipped,
 		Summary: fmt.Sprintf("alarm during maintenance, no failover (primary %s)", r.primary.id),
 		Details: []string{
 			fmt.Sprintf("%s went to ALARM while %s.", r.ev.AlarmName, why),
-			"Nothing was stopped or launched. If the primary is really down, fail over by hand:",
+			"Nothing was stopped or launched. The alarm was set back to OK, so it notifies again if the failure persists. If the primary is really down, fail over by hand:",
 		},
-	}, nil)
+	}, rearmErr)
 }
 
 // act fences, applies the policy, and launches when it allows.
@@ -568,9 +581,13 @@ func (e *Engine) awaitApproval(ctx context.Context, r *run, f Fence, healthErr e
 	}
 	details = append(details, "Only once you have verified the primary server is powered off or cut off from the array, approve with:")
 	base := fmt.Errorf("%w: %s", ErrAwaitingConfirmation, f.Detail)
+	summary := fmt.Sprintf("approval needed to fail over (primary %s not confirmed down)", r.primary.id)
+	if f.Unreachable {
+		summary = fmt.Sprintf("approval needed: primary %s unreachable, not confirmed stopped", r.primary.id)
+	}
 	return e.finish(ctx, r, Notification{
 		Kind:    KindApprovalRequired,
-		Summary: fmt.Sprintf("approval needed to fail over (primary %s not confirmed down)", r.primary.id),
+		Summary: summary,
 		Details: details,
 	}, errors.Join(base, f.stopErr, healthErr))
 }
@@ -663,6 +680,10 @@ func (e *Engine) lockAndLaunch(ctx context.Context, r *run) (Result, error) {
 		return res, err
 	}
 	r.res.Token, r.tl.Token = l.Token, l.Token
+	// Never two writers: nobody may start the primary beside the recovery
+	// instance (the stack denies StartInstances on the tag), also while EC2
+	// cannot act on it.
+	e.markFenced(ctx, r)
 	r.tl.LaunchAt = e.now().UTC()
 	// Record the decision before RunInstances: a run that dies after the
 	// launch leaves a timeline the next delivery completes.
@@ -692,10 +713,11 @@ func (e *Engine) lockAndLaunch(ctx context.Context, r *run) (Result, error) {
 		_, lerr := e.putRecord(ctx, r, l)
 		return e.failed(ctx, r, errors.Join(err, lerr))
 	}
-	l.State, l.Instance = LockLaunched, id
-	// The lease now covers this run's wait for running and its records; a
-	// delivery that finds it over without the record finishes it.
-	l.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout, 0) + e.cfg.DeadlineMargin)
+	l.State, l.Instance, l.Retire = LockLaunched, id, RetirePending
+	// The lease now covers this run's wait for running, for the recovery
+	// instance's status checks (before the primary is terminated) and its
+	// records; a delivery that finds it over without the record finishes it.
+	l.LeaseUntil = e.now().UTC().Add(e.waitBudget(ctx, e.cfg.LaunchTimeout+e.cfg.RetireTimeout, 0) + e.cfg.DeadlineMargin)
 	_, lockErr := e.putRecord(ctx, r, l)
 	how := fmt.Sprintf("RunInstances from %s ($Default) -> %s (attempt %d)", e.cfg.RecoveryTemplate, id, l.Attempt)
 	if adopted {
@@ -720,6 +742,13 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 	var res Result
 	released := false
 	if err != nil {
+		if errors.Is(err, errRecoveryDied) && (state == string(ec2types.InstanceStateNameStopped) || state == string(ec2types.InstanceStateNameStopping)) {
+			// Never leave a stopped copy of the workload that someone could
+			// start beside the next recovery instance.
+			if terr := e.terminateDead(ctx, r, id); terr != nil {
+				err = errors.Join(err, terr)
+			}
+		}
 		if errors.Is(err, errRecoveryDied) && lockErr == nil {
 			// EC2 confirms the recovery instance stopped or terminated
 			// before it ran: it cannot write, and it must not hold the
@@ -733,7 +762,8 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 		}
 		res, err = e.failed(ctx, r, errors.Join(err, lockErr))
 	} else {
-		if state == "running" {
+		running := state == string(ec2types.InstanceStateNameRunning)
+		if running {
 			r.tl.RunningAt = e.now().UTC()
 			r.tl.add(r.tl.RunningAt, "running", id+" is running")
 		} else {
@@ -743,14 +773,29 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 		details := []string{
 			fmt.Sprintf("Recovery instance %s (%s) launched from %s on the secondary server.", id, state, e.cfg.RecoveryTemplate),
 			fmt.Sprintf("Old primary %s: %s.", r.primary.id, orUnknown(r.tl.FenceResult)),
-			fmt.Sprintf("The workload is DEGRADED: nothing stands by, the alarm %s still watches the old primary %s, and the lock stays until failback, which re-arms protection.",
-				e.cfg.StatusAlarm, r.primary.id),
 		}
+		summary := fmt.Sprintf("failed over to %s; degraded until failback", id)
+		if f := r.res.Fence; f != nil && f.Unreachable {
+			summary = fmt.Sprintf("failed over to %s; primary unreachable, not confirmed stopped", id)
+			details = append(details, fmt.Sprintf("PRIMARY UNREACHABLE, NOT CONFIRMED STOPPED: %s. It may still be running; if it can reach the array, two writers are possible until it is powered off or cut off from the SAN.", f.Connectivity))
+		}
+		if r.fenceTag != "" {
+			details = append(details, "Fence: "+r.fenceTag+".")
+		}
+		var retireErr error
+		if lockErr == nil {
+			var detail string
+			detail, retireErr = e.retire(ctx, r, &l, running)
+			details = append(details, "Terminate: "+detail+".")
+		}
+		details = append(details, fmt.Sprintf("The workload is DEGRADED: nothing stands by, the alarm %s still watches the old primary %s, and the lock stays until failback, which re-arms protection.",
+			e.cfg.StatusAlarm, r.primary.id))
 		res, err = e.finish(ctx, r, Notification{
 			Kind:    KindFailedOver,
-			Summary: fmt.Sprintf("failed over to %s; degraded until failback", id),
+			Summary: summary,
 			Details: details,
 		}, lockErr)
+		err = errors.Join(err, retireErr)
 	}
 	if lockErr == nil && !r.recorded && !released {
 		l.LeaseUntil = e.now().UTC()

@@ -53,6 +53,9 @@ type Lock struct {
 	Instance   string    `json:"instance,omitempty"`
 	Error      string    `json:"error,omitempty"`
 	Manual     bool      `json:"manual,omitempty"`
+	// Retire says whether the fenced primary of a launched failover is
+	// terminated (RetireDone) or still to be (RetirePending).
+	Retire string `json:"retire,omitempty"`
 }
 
 // ReadLock returns the workload's failover lock, or ErrNoLock.

@@ -40,6 +40,12 @@ const (
 	KindApprovalRequired   NotificationKind = "approval-required"
 	KindActionRequired     NotificationKind = "action-required" // notify policy
 	KindMaintenanceSkipped NotificationKind = "maintenance-skipped"
+	// KindPrimaryRetired: a later run terminated the fenced primary.
+	KindPrimaryRetired NotificationKind = "primary-terminated"
+	// KindPrimaryRetirePending: a later run could not terminate it yet.
+	KindPrimaryRetirePending NotificationKind = "primary-terminate-pending"
+	// KindDrill: a dry-run drill's report (its Summary starts "[drill]").
+	KindDrill NotificationKind = "drill"
 )
 
 // Notification is the JSON body machine subscribers receive.

@@ -115,7 +115,7 @@ func TestInsufficientDataPrimaryIsFenced(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)
 	assert.Equal(t, 1, w.calls.Count("StopInstances"))
-	assert.Equal(t, "stopped", w.primaryState(t))
+	assert.Equal(t, "terminated", w.primaryState(t), "stopped, then terminated once the recovery instance passed its checks")
 	assert.Len(t, w.recoveryInstances(t), 1)
 }
 

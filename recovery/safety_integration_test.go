@@ -347,7 +347,8 @@ func TestWaitsEndBeforeTheDeadline(t *testing.T) {
 		defer cancel()
 		dec := func(next recovery.EC2) recovery.EC2 { return &pendingRecovery{impaired{EC2: next, id: w.primary}} }
 		res, err := w.engine(t, options{clock: clk, ec2: dec, cfg: long}).HandleAlarm(ctx, w.alarmEvent(t, "ALARM", clk.Now()))
-		require.NoError(t, err)
+		require.ErrorIs(t, err, recovery.ErrRetirePending, "not running yet: the fenced primary is terminated by a retry")
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
 		assert.NoError(t, ctx.Err(), "finished before the invocation's deadline")
 		assert.Equal(t, 2*time.Second, clk.Slept(), "the wait for running took 3 s less the actions' and the records' margins")
 		assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)
@@ -357,7 +358,8 @@ func TestWaitsEndBeforeTheDeadline(t *testing.T) {
 		tl, err := recovery.ReadTimeline(context.Background(), w.admin.ssm, w.workload)
 		require.NoError(t, err)
 		assert.True(t, tl.RunningAt.IsZero())
-		assert.Contains(t, tl.Events[len(tl.Events)-1].Detail, "still pending")
+		assert.Contains(t, tl.Events[len(tl.Events)-2].Detail, "still pending")
+		assert.Contains(t, tl.Events[len(tl.Events)-1].Detail, "not terminated yet")
 		assert.False(t, tl.NotifiedAt.IsZero())
 	})
 }
@@ -527,7 +529,7 @@ func TestDryRunDrillReportsOtherInstances(t *testing.T) {
 	assert.Len(t, failed, 1, "failed checks: %v", failed)
 	assert.Contains(t, failed["other instances"], other)
 	assert.Contains(t, rep.Decision, other)
-	assert.Empty(t, w.calls.Mutating())
+	assert.Equal(t, []string{"SNS.Publish"}, w.calls.Mutating(), "only the [drill] notification")
 }
 
 // interleave lands another run's winning takeover and its launched record

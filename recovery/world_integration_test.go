@@ -68,17 +68,20 @@ func newClients(cfg aws.Config) clients {
 }
 
 type world struct {
-	admin      clients // builds the world and checks it; not counted
-	eng        clients // what the engine uses; every call is counted
-	calls      *awsxtest.Calls
-	workload   string
-	primary    string
-	secondary  string // secondary subnet
-	templateID string
-	topic      string
-	queue      string
-	outpost    string
-	emailSub   string // ARN of the operator's email subscription
+	admin            clients // builds the world and checks it; not counted
+	eng              clients // what the engine uses; every call is counted
+	calls            *awsxtest.Calls
+	workload         string
+	primary          string
+	secondary        string // secondary subnet
+	templateID       string
+	topic            string
+	queue            string
+	outpost          string
+	secondaryOutpost string
+	emailSub         string // ARN of the operator's email subscription
+	dlq              string // URL of the function's dead-letter queue
+	lniSubnet        string // the recovery template's LNI subnet (device index 1)
 }
 
 var (
@@ -165,8 +168,36 @@ func newWorld(t testing.TB) *world {
 	require.NoError(t, err)
 	w.emailSub = aws.ToString(mail.SubscriptionArn)
 
+	dlq, err := a.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("oha-" + w.workload + "-dlq")})
+	require.NoError(t, err)
+	w.dlq = aws.ToString(dlq.QueueUrl)
+	w.lniSubnet = secondary
+	w.secondaryOutpost = "op-2" + w.workload
+
 	w.putAlarm(t, "breaching")
+	// A deployed stack's alarm reads OK once its metric arrives; a new
+	// alarm is INSUFFICIENT_DATA (which the dry-run drill refuses).
+	w.setAlarm(t, cwtypes.StateValueOk)
 	return w
+}
+
+// lniSubnets reports EnableLniAtDeviceIndex for subnets, which moto 5.2.5
+// neither stores nor returns: a fake on DescribeSubnets only (everything else
+// is moto). index 1 is what setup configures.
+type lniSubnets struct {
+	recovery.EC2
+	index int32
+}
+
+func (d lniSubnets) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, o ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	out, err := d.EC2.DescribeSubnets(ctx, in, o...)
+	if err != nil {
+		return out, err
+	}
+	for i := range out.Subnets {
+		out.Subnets[i].EnableLniAtDeviceIndex = aws.Int32(d.index)
+	}
+	return out, nil
 }
 
 func (w *world) statusAlarm() string { return "oha-" + w.workload + "-status" }
@@ -249,7 +280,7 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 	if o.policy == "" {
 		o.policy = recovery.PolicyConfirmed
 	}
-	var e2 recovery.EC2 = w.eng.ec2
+	var e2 recovery.EC2 = lniSubnets{EC2: w.eng.ec2, index: 1}
 	if o.ec2 != nil {
 		e2 = o.ec2(e2)
 	}
@@ -266,6 +297,8 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 	cfg.TopicARN = w.topic
 	cfg.FenceTimeout, cfg.FencePoll = 200*time.Millisecond, time.Millisecond
 	cfg.LaunchTimeout, cfg.LaunchPoll = 5*time.Second, time.Millisecond
+	cfg.RetireTimeout = 5 * time.Second
+	cfg.DLQURL = w.dlq
 	cfg.LockLease, cfg.LockPoll = 30*time.Second, 5*time.Millisecond
 	if o.outpost {
 		cfg.PrimaryOutpostID = w.outpost
@@ -275,7 +308,7 @@ func (w *world) engine(t testing.TB, o options) *recovery.Engine {
 		o.cfg(&cfg)
 	}
 	d := recovery.Deps{
-		Config: cfg, EC2: e2, SSM: s2, SNS: n2, CloudWatch: w.eng.cw, Health: o.health, Now: o.now, NewID: o.newID,
+		Config: cfg, EC2: e2, SSM: s2, SNS: n2, CloudWatch: w.eng.cw, SQS: w.eng.sqs, Health: o.health, Now: o.now, NewID: o.newID,
 	}
 	if o.clock != nil {
 		d.Clock = o.clock
@@ -369,6 +402,25 @@ func (w *world) recoveryInstances(t testing.TB) []ec2types.Instance {
 		list = append(list, r.Instances...)
 	}
 	return list
+}
+
+func (w *world) alarmState(t testing.TB) cwtypes.StateValue {
+	t.Helper()
+	out, err := w.admin.cw.DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{w.statusAlarm()}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricAlarms, 1)
+	return out.MetricAlarms[0].StateValue
+}
+
+func (w *world) primaryTags(t testing.TB) map[string]string {
+	t.Helper()
+	out, err := w.admin.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{w.primary}})
+	require.NoError(t, err)
+	m := map[string]string{}
+	for _, tg := range out.Reservations[0].Instances[0].Tags {
+		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return m
 }
 
 func (w *world) primaryState(t testing.TB) string {

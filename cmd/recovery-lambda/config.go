@@ -22,6 +22,11 @@ const (
 	envTemplate       = "OHA_RECOVERY_TEMPLATE"
 	envPeriods        = "OHA_DETECTION_PERIODS"
 	envFenceTimeout   = "OHA_FENCE_TIMEOUT_SECONDS"
+	// envDLQ is the function's dead-letter queue URL (the drill checks it exists).
+	envDLQ = "OHA_DLQ_URL"
+	// envSecondaryOutpost is the secondary Outpost (the drill checks its
+	// capacity); optional.
+	envSecondaryOutpost = "OHA_SECONDARY_OUTPOST_ID"
 )
 
 // maxFenceTimeout leaves room inside the function's 900 s timeout for the
@@ -44,12 +49,14 @@ func configFromEnv(getenv func(string) string) (recovery.Config, error) {
 		errs = append(errs, fmt.Errorf("environment variable %s=%q: %s", name, v, why))
 	}
 	cfg := recovery.Config{
-		Workload:         get(envWorkload, true),
-		TopicARN:         get(envTopic, true),
-		StatusAlarm:      get(envStatusAlarm, true),
-		ConnectedAlarm:   get(envConnectedAlarm, false),
-		PrimaryOutpostID: get(envOutpost, false),
-		RecoveryTemplate: get(envTemplate, true),
+		Workload:           get(envWorkload, true),
+		TopicARN:           get(envTopic, true),
+		StatusAlarm:        get(envStatusAlarm, true),
+		ConnectedAlarm:     get(envConnectedAlarm, false),
+		PrimaryOutpostID:   get(envOutpost, false),
+		RecoveryTemplate:   get(envTemplate, true),
+		DLQURL:             get(envDLQ, true),
+		SecondaryOutpostID: get(envSecondaryOutpost, false),
 	}
 	if cfg.Workload != "" {
 		if err := sanboot.ValidateWorkloadName(cfg.Workload); err != nil {
@@ -68,6 +75,12 @@ func configFromEnv(getenv func(string) string) (recovery.Config, error) {
 	}
 	if v := cfg.PrimaryOutpostID; v != "" && !strings.HasPrefix(v, "op-") {
 		bad(envOutpost, v, "not an Outpost ID (op-...)")
+	}
+	if v := cfg.SecondaryOutpostID; v != "" && !strings.HasPrefix(v, "op-") {
+		bad(envSecondaryOutpost, v, "not an Outpost ID (op-...)")
+	}
+	if v := cfg.DLQURL; v != "" && !strings.HasPrefix(v, "https://") {
+		bad(envDLQ, v, "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)")
 	}
 	if v := get(envPeriods, true); v != "" {
 		n, err := strconv.Atoi(v)

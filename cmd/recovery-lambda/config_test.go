@@ -22,6 +22,8 @@ func env(over map[string]string) func(string) string {
 		"OHA_RECOVERY_TEMPLATE":     "lt-web01-recovery",
 		"OHA_DETECTION_PERIODS":     "3",
 		"OHA_FENCE_TIMEOUT_SECONDS": "120",
+		"OHA_DLQ_URL":               "https://sqs.us-west-2.amazonaws.com/123456789012/oha-web01-dlq",
+		"OHA_SECONDARY_OUTPOST_ID":  "op-0fedcba9876543210",
 	}
 	for k, v := range over {
 		m[k] = v
@@ -36,12 +38,14 @@ func TestConfigFromEnv(t *testing.T) {
 		Workload: "web01", Policy: recovery.PolicyConfirmed, TopicARN: "arn:aws:sns:us-west-2:123456789012:oha-web01",
 		StatusAlarm: "oha-web01-status", ConnectedAlarm: "oha-web01-connected", PrimaryOutpostID: "op-0123456789abcdef0",
 		RecoveryTemplate: "lt-web01-recovery", DetectionPeriods: 3, FenceTimeout: 120 * time.Second,
+		DLQURL: "https://sqs.us-west-2.amazonaws.com/123456789012/oha-web01-dlq", SecondaryOutpostID: "op-0fedcba9876543210",
 	}, cfg)
 
-	cfg, err = configFromEnv(env(map[string]string{"OHA_CONNECTED_ALARM": "", "OHA_PRIMARY_OUTPOST_ID": "", "OHA_FENCE_TIMEOUT_SECONDS": ""}))
+	cfg, err = configFromEnv(env(map[string]string{"OHA_CONNECTED_ALARM": "", "OHA_PRIMARY_OUTPOST_ID": "", "OHA_FENCE_TIMEOUT_SECONDS": "", "OHA_SECONDARY_OUTPOST_ID": ""}))
 	require.NoError(t, err, "optional variables may be empty")
 	assert.Equal(t, 180*time.Second, cfg.FenceTimeout)
 	assert.Empty(t, cfg.ConnectedAlarm)
+	assert.Empty(t, cfg.SecondaryOutpostID, "no secondary Outpost ID: the drill skips the capacity check")
 }
 
 func TestConfigFromEnvNamesTheVariable(t *testing.T) {
@@ -58,6 +62,9 @@ func TestConfigFromEnvNamesTheVariable(t *testing.T) {
 		{map[string]string{"OHA_FENCE_TIMEOUT_SECONDS": "900"}, []string{"OHA_FENCE_TIMEOUT_SECONDS"}},
 		{map[string]string{"OHA_PRIMARY_OUTPOST_ID": "i-123"}, []string{"OHA_PRIMARY_OUTPOST_ID"}},
 		{map[string]string{"OHA_TOPIC_ARN": "oha-web01"}, []string{"OHA_TOPIC_ARN", "not an ARN"}},
+		{map[string]string{"OHA_DLQ_URL": ""}, []string{"OHA_DLQ_URL is not set"}},
+		{map[string]string{"OHA_DLQ_URL": "oha-web01-dlq"}, []string{"OHA_DLQ_URL", "not an SQS queue URL"}},
+		{map[string]string{"OHA_SECONDARY_OUTPOST_ID": "i-123"}, []string{"OHA_SECONDARY_OUTPOST_ID"}},
 	} {
 		_, err := configFromEnv(env(tc.set))
 		require.Error(t, err, "%v", tc.set)

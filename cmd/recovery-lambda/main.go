@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
@@ -55,6 +56,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		SSM:        ssm.NewFromConfig(awsCfg),
 		SNS:        sns.NewFromConfig(awsCfg),
 		CloudWatch: cloudwatch.NewFromConfig(awsCfg),
+		SQS:        sqs.NewFromConfig(awsCfg),
 		Log:        log,
 	})
 	if err != nil {
