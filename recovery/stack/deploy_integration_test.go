@@ -43,6 +43,10 @@ var unmodeledTypes = map[string]bool{
 	"AWS::CloudWatch::Alarm":         true,
 	"AWS::SNS::Subscription":         true,
 	"AWS::Lambda::EventInvokeConfig": true,
+	// moto has no CloudFormation model for Scheduler schedules, and treats
+	// wait-condition handles as null models.
+	"AWS::Scheduler::Schedule":                 true,
+	"AWS::CloudFormation::WaitConditionHandle": true,
 }
 
 type clients struct {
@@ -209,6 +213,23 @@ func TestDeployUpdateDeleteOnMoto(t *testing.T) {
 		assert.Equal(t, naming.LaunchTemplate(w, naming.RoleRecovery), env["OHA_RECOVERY_TEMPLATE"])
 		assert.Equal(t, "3", env["OHA_DETECTION_PERIODS"])
 		assert.Equal(t, "180", env["OHA_FENCE_TIMEOUT_SECONDS"])
+		assert.Equal(t, out.DeadLetterQueueURL, env["OHA_DLQ_URL"], "Ref of the queue is its URL")
+		assert.Equal(t, cfg.SecondaryOutpostID, env["OHA_SECONDARY_OUTPOST_ID"])
+		if fn.Concurrency != nil { // moto passes ReservedConcurrentExecutions through
+			assert.Equal(t, int32(ReservedConcurrency), aws.ToInt32(fn.Concurrency.ReservedConcurrentExecutions))
+		}
+	})
+
+	t.Run("deployed through the service role; roles carry the boundary", func(t *testing.T) {
+		ds, err := c.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(out.StackID)})
+		require.NoError(t, err)
+		assert.Equal(t, ServiceRoleArn("aws", "123456789012", w, "us-west-2"), aws.ToString(ds.Stacks[0].RoleARN))
+		for _, role := range []string{FunctionRoleName(w, "us-west-2"), KeepAliveRoleName(w, "us-west-2")} {
+			r, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+			require.NoError(t, err, role)
+			require.NotNil(t, r.Role.PermissionsBoundary, role)
+			assert.Equal(t, "arn:aws:iam::123456789012:policy/"+BoundaryPolicyName(w, "us-west-2"), aws.ToString(r.Role.PermissionsBoundary.PermissionsBoundaryArn), role)
+		}
 	})
 
 	t.Run("topic and queue are KMS-encrypted and tagged", func(t *testing.T) {
