@@ -128,6 +128,7 @@ func Check(region string, params any) []Violation {
 	}
 	r := &report{env: env{Region: region}}
 	f(params, r)
+	r.checkShapes(params)
 	return r.out
 }
 

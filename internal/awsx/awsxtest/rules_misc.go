@@ -308,6 +308,11 @@ func init() {
 			r.add("iam.policy-name", "PolicyName", doc, "ValidationError", "policy name %q: 1 to 128 of \\w+=,.@-", n)
 		}
 	})
+	register(func(in *iam.GetRoleInput, r *report) {
+		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
+			r.add("iam.role-name", "RoleName", apiRef(uidIAM, "GetRole"), "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
+		}
+	})
 	register(func(in *iam.ListRolePoliciesInput, r *report) {
 		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
 			r.add("iam.role-name", "RoleName", apiRef(uidIAM, "ListRolePolicies"), "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
@@ -391,6 +396,9 @@ func init() {
 		if str(in.ReceiptHandle) == "" {
 			r.add("sqs.receipt-handle", "ReceiptHandle", doc, "ReceiptHandleIsInvalid", "ReceiptHandle is required")
 		}
+	})
+	register(func(in *sqs.DeleteQueueInput, r *report) {
+		r.queueURL(apiRef(uidSQS, "DeleteQueue"), in.QueueUrl)
 	})
 	register(func(in *sqs.ListQueueTagsInput, r *report) {
 		r.queueURL(apiRef(uidSQS, "ListQueueTags"), in.QueueUrl)

@@ -544,3 +544,46 @@ func TestLambdaS3CloudWatchSQSSecretsRules(t *testing.T) {
 		{"secret delete both", &secretsmanager.DeleteSecretInput{SecretId: aws.String("s"), RecoveryWindowInDays: aws.Int64(7), ForceDeleteWithoutRecovery: aws.Bool(true)}, "secretsmanager.delete"},
 	})
 }
+
+// TestModelConstraints: the service-model layer (shapes.json) catches what no
+// hand-written rule covers: lengths, patterns, enums and ranges of members.
+func TestModelConstraints(t *testing.T) {
+	runCases(t, []ruleCase{
+		{"secret version id too short", &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String("short")}, "model.length"},
+		{"secret version id ok", &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String(strings.Repeat("a", 32))}, ""},
+		{"iam path pattern", &iam.CreatePolicyInput{PolicyName: aws.String("p"), Path: aws.String("no-slash"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)}, "model.pattern"},
+		{"ssm type enum", &ssm.PutParameterInput{Name: aws.String("/oha/x"), Value: aws.String("v"), Type: "Strin"}, "model.enum"},
+		{"cfn monitoring range", stackInput(func(in *cloudformation.CreateStackInput) {
+			in.RollbackConfiguration = &cfntypes.RollbackConfiguration{MonitoringTimeInMinutes: aws.Int32(181)}
+		}), "model.range"},
+		{"cfn describe next token empty", &cloudformation.DescribeStacksInput{NextToken: aws.String("")}, "model.length"},
+		{"lambda handler too long", &lambda.CreateFunctionInput{FunctionName: aws.String("f1"), Handler: aws.String(strings.Repeat("h", 129))}, "model.length"},
+		{"cloudwatch alarm names list", &cloudwatch.DescribeAlarmsInput{AlarmNames: func() []string {
+			out := make([]string, 101)
+			for i := range out {
+				out[i] = fmt.Sprint("a", i)
+			}
+			return out
+		}()}, "model.length"},
+	})
+}
+
+// TestShapesLoad: the embedded model constraints parse, cover the project's
+// main calls, and nearly every pattern compiles in RE2 (the rest are
+// skipped, and counted here so a model update that breaks many is noticed).
+func TestShapesLoad(t *testing.T) {
+	shapesOnce.Do(loadShapes)
+	for _, name := range []string{"ssm.PutParameterInput", "cloudformation.CreateStackInput", "sns.CreateTopicInput", "cloudwatch.SetAlarmStateInput"} {
+		assert.Contains(t, shapes, name)
+	}
+	bad := 0
+	for p, re := range patterns {
+		if re == nil {
+			bad++
+			t.Logf("pattern not checked (RE2 cannot compile it): %s", p)
+		}
+	}
+	assert.LessOrEqual(t, bad, 5, "too many model patterns cannot be checked")
+	assert.NotEmpty(t, patterns)
+}
