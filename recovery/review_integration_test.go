@@ -431,6 +431,12 @@ func TestRecoveryDiesBeforeRunning(t *testing.T) {
 	assert.Equal(t, recovery.LockFailed, lock.State)
 	assert.Equal(t, 1, lock.TokenGen)
 	dead := lock.Instance
+	out, err := w.admin.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{dead}})
+	require.NoError(t, err)
+	assert.Equal(t, ec2types.InstanceStateNameTerminated, out.Reservations[0].Instances[0].State.Name, "a recovery instance that died is terminated, not left stopped")
+	tl, err := recovery.ReadTimeline(context.Background(), w.admin.ssm, w.workload)
+	require.NoError(t, err)
+	assert.Contains(t, steps(tl), "terminate")
 
 	res, err = e.HandleAlarm(context.Background(), ev)
 	require.NoError(t, err)
