@@ -308,6 +308,46 @@ func init() {
 			r.add("iam.policy-name", "PolicyName", doc, "ValidationError", "policy name %q: 1 to 128 of \\w+=,.@-", n)
 		}
 	})
+	register(func(in *iam.CreatePolicyVersionInput, r *report) {
+		doc := apiRef(uidIAM, "CreatePolicyVersion")
+		r.policyARN(doc, in.PolicyArn)
+		p := str(in.PolicyDocument)
+		r.policyText("PolicyDocument", p, IdentityPolicy)
+		if n := policySize(p); n > 6144 {
+			r.add("iam.policy-size", "PolicyDocument", docIAMQuotas, "LimitExceeded", "managed policy is %d characters without white space, at most 6,144", n)
+		}
+	})
+	register(func(in *iam.DeletePolicyVersionInput, r *report) {
+		doc := apiRef(uidIAM, "DeletePolicyVersion")
+		r.policyARN(doc, in.PolicyArn)
+		r.policyVersionID(doc, in.VersionId)
+	})
+	register(func(in *iam.GetPolicyVersionInput, r *report) {
+		doc := apiRef(uidIAM, "GetPolicyVersion")
+		r.policyARN(doc, in.PolicyArn)
+		r.policyVersionID(doc, in.VersionId)
+	})
+	register(func(in *iam.GetPolicyInput, r *report) {
+		r.policyARN(apiRef(uidIAM, "GetPolicy"), in.PolicyArn)
+	})
+	register(func(in *iam.ListPolicyVersionsInput, r *report) {
+		doc := apiRef(uidIAM, "ListPolicyVersions")
+		r.policyARN(doc, in.PolicyArn)
+		if in.MaxItems != nil && (*in.MaxItems < 1 || *in.MaxItems > 1000) {
+			r.add("iam.max-items", "MaxItems", doc, "ValidationError", "MaxItems %d, allowed 1 to 1000", *in.MaxItems)
+		}
+	})
+	register(func(in *iam.UpdateAssumeRolePolicyInput, r *report) {
+		doc := apiRef(uidIAM, "UpdateAssumeRolePolicy")
+		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
+			r.add("iam.role-name", "RoleName", doc, "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
+		}
+		p := str(in.PolicyDocument)
+		r.policyText("PolicyDocument", p, TrustPolicy)
+		if n := policySize(p); n > 2048 {
+			r.add("iam.policy-size", "PolicyDocument", docIAMQuotas, "LimitExceeded", "trust policy is %d characters without white space, at most 2,048 by default", n)
+		}
+	})
 	register(func(in *iam.GetRoleInput, r *report) {
 		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
 			r.add("iam.role-name", "RoleName", apiRef(uidIAM, "GetRole"), "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
@@ -321,6 +361,27 @@ func init() {
 			r.add("iam.max-items", "MaxItems", apiRef(uidIAM, "ListRolePolicies"), "ValidationError", "MaxItems %d, allowed 1 to 1000", *in.MaxItems)
 		}
 	})
+}
+
+// policyARN: a customer managed policy ARN, arn:<partition>:iam::<account>:policy/<path/>name.
+var iamPolicyARNRE = regexp.MustCompile(`^arn:[a-z-]+:iam::([0-9]{12}|aws):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
+
+func (r *report) policyARN(doc string, p *string) {
+	if a := str(p); !iamPolicyARNRE.MatchString(a) {
+		r.add("iam.policy-arn", "PolicyArn", doc, "InvalidInput", "%q is not an IAM policy ARN", a)
+	}
+}
+
+// policyVersionID: "This parameter allows (through its regex pattern) a
+// string of characters that consists of the lowercase letter 'v' followed by
+// one or two digits, and optionally followed by a period '.' and a string of
+// letters and digits." (DeletePolicyVersion / GetPolicyVersion VersionId)
+var iamPolicyVersionRE = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
+
+func (r *report) policyVersionID(doc string, p *string) {
+	if v := str(p); !iamPolicyVersionRE.MatchString(v) {
+		r.add("iam.policy-version-id", "VersionId", doc, "ValidationError", "%q is not a policy version ID (v1, v2, ...)", v)
+	}
 }
 
 // ---- SQS -------------------------------------------------------------------

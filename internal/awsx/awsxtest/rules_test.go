@@ -478,6 +478,15 @@ func TestPolicyGrammar(t *testing.T) {
 		{"create policy bad name", &iam.CreatePolicyInput{PolicyName: aws.String("a b"), PolicyDocument: aws.String(ok)}, "iam.policy-name"},
 		{"put role policy bad grammar", &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"allow","Action":"*","Resource":"*"}}`)}, "iam.effect"},
 		{"create role trust without principal", &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`)}, "iam.principal-block"},
+		{"policy version ok", &iam.CreatePolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::111122223333:policy/outposts-ha/oha-db01-deploy"), PolicyDocument: aws.String(ok), SetAsDefault: true}, ""},
+		{"policy version bad arn", &iam.CreatePolicyVersionInput{PolicyArn: aws.String("oha-db01-deploy"), PolicyDocument: aws.String(ok)}, "iam.policy-arn"},
+		{"policy version bad grammar", &iam.CreatePolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::111122223333:policy/p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3","Resource":"*"}}`)}, "iam.action"},
+		{"delete version id", &iam.DeletePolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::111122223333:policy/p"), VersionId: aws.String("3")}, "iam.policy-version-id"},
+		{"get version ok", &iam.GetPolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::111122223333:policy/p"), VersionId: aws.String("v3")}, ""},
+		{"get policy bad arn", &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::111122223333:role/r")}, "iam.policy-arn"},
+		{"list versions ok", &iam.ListPolicyVersionsInput{PolicyArn: aws.String("arn:aws:iam::111122223333:policy/p")}, ""},
+		{"update trust without principal", &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("r"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}`)}, "iam.principal-block"},
+		{"get role bad name", &iam.GetRoleInput{RoleName: aws.String("a b")}, "iam.role-name"},
 		{"role name 65", &iam.GetRolePolicyInput{RoleName: aws.String(strings.Repeat("r", 65)), PolicyName: aws.String("p")}, "iam.role-name"},
 	})
 }
