@@ -278,6 +278,7 @@ func recoverLeftovers(o *outDir) error {
 				return fmt.Errorf("--out %s: restore the earlier plan from %s: %w", o.shown, lefts[pick].path, err)
 			}
 			o.note("Restored the earlier plan into %s from %s (a run was killed while replacing the folder).", o.shown, lefts[pick].path)
+			killPoint("restored")
 			cur = lefts[pick].id
 			lefts = append(lefts[:pick], lefts[pick+1:]...)
 			dirExists = true

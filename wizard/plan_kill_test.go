@@ -153,3 +153,57 @@ func readOnlyAsNobody(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing was written")
 }
+
+// TestKillAtEveryStepOfTheSwap kills the real binary at each named step of
+// the folder swap (through the OUTPOSTS_HA_TEST_KILL_AT hook), with the atomic
+// exchange and with the two-rename fallback. After each kill the identity is
+// where the next run finds it, and the next run cleans up and keeps it.
+func TestKillAtEveryStepOfTheSwap(t *testing.T) {
+	bin := buildPlanBinary(t)
+	for _, fallback := range []bool{false, true} {
+		dir := t.TempDir()
+		answers := unpinnedAnswers(t, dir)
+		out := filepath.Join(dir, "plan")
+		plan := func(env ...string) (*exec.Cmd, error) {
+			c := exec.Command(bin, "plan", answers, "--out", out)
+			c.Env = append(os.Environ(), env...)
+			if fallback {
+				c.Env = append(c.Env, "OUTPOSTS_HA_TEST_NO_EXCHANGE=1")
+			}
+			c.Stdout, c.Stderr = new(bytes.Buffer), new(bytes.Buffer)
+			return c, c.Run()
+		}
+		c, err := plan()
+		require.NoError(t, err, "%s", c.Stderr)
+		want := identityOnDisk(t, out)
+		_, err = plan()
+		require.NoError(t, err)
+		ref := planFiles(t, out)
+
+		steps := []string{"staging", "files", "synced", "swapped", "unmarked"}
+		if fallback {
+			steps = append(steps, "fallback-between-renames", "fallback-renamed")
+		}
+		for _, step := range steps {
+			c, err := plan("OUTPOSTS_HA_TEST_KILL_AT=" + step)
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled(), "fallback %v, step %s was not reached: %v %s", fallback, step, err, c.Stderr)
+			if step == "fallback-between-renames" {
+				// The one instant the fallback leaves no plan folder: the
+				// previous plan waits at .plan.old, named as such.
+				assert.NoDirExists(t, out)
+				assert.FileExists(t, filepath.Join(dir, ".plan.old", "identity.json"))
+				// A kill right after the restore still leaves the plan in place.
+				_, err := plan("OUTPOSTS_HA_TEST_KILL_AT=restored")
+				require.Error(t, err)
+			}
+			assert.Equal(t, want, identityOnDisk(t, out), "fallback %v, killed at %s", fallback, step)
+			c, err = plan()
+			require.NoError(t, err, "fallback %v, after a kill at %s: %s", fallback, step, c.Stderr)
+			assert.Equal(t, want, identityOnDisk(t, out), "fallback %v, after a kill at %s", fallback, step)
+			assert.True(t, maps.Equal(ref, planFiles(t, out)), "fallback %v, after a kill at %s: plan not whole", fallback, step)
+			assert.Empty(t, siblings(t, out), "fallback %v, after a kill at %s", fallback, step)
+			assert.NoFileExists(t, filepath.Join(out, ".outposts-ha-staging"))
+		}
+	}
+}

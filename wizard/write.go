@@ -158,6 +158,7 @@ func writePlan(p *Plan, o *outDir) ([]string, error) {
 	if err := writeFile(filepath.Join(staging, stagingMark), nil, 0o644, false); err != nil {
 		return nil, fail("write the new plan", err)
 	}
+	killPoint("staging")
 	produced := map[string]bool{}
 	for _, f := range p.Files {
 		produced[f.Path] = true
@@ -197,17 +198,22 @@ func writePlan(p *Plan, o *outDir) ([]string, error) {
 			return nil, fail("write "+f.Path, err)
 		}
 	}
+	killPoint("files")
 	if err := writeFile(filepath.Join(staging, manifestFile), manifest(p), 0o644, false); err != nil {
 		return nil, fail("write the new plan", err)
 	}
 	syncDir(staging)
+	killPoint("synced")
 	switch {
 	case !exists:
 		if err := os.Rename(staging, o.real); err != nil {
 			return nil, fail("move the new plan into place", err)
 		}
 	default:
-		err := exchange(staging, o.real)
+		err := errNoExchange
+		if !testNoExchange() {
+			err = exchange(staging, o.real)
+		}
 		if err != nil && (errors.Is(err, errNoExchange) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS)) {
 			err = swapByRenames(staging, o)
 		}
@@ -215,10 +221,12 @@ func writePlan(p *Plan, o *outDir) ([]string, error) {
 			return nil, fail("replace the earlier plan", err)
 		}
 	}
+	killPoint("swapped")
 	if err := os.Remove(filepath.Join(o.real, stagingMark)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fail("finish", err)
 	}
 	syncDir(parent)
+	killPoint("unmarked")
 	if err := os.RemoveAll(staging); err != nil {
 		notes = append(notes, fmt.Sprintf("Could not remove %s (the previous plan): %v; the next plan run removes it.", staging, unwrapPath(err)))
 	}
@@ -236,12 +244,14 @@ func swapByRenames(staging string, o *outDir) error {
 	if err := os.Rename(o.real, old); err != nil {
 		return err
 	}
+	killPoint("fallback-between-renames")
 	if err := os.Rename(staging, o.real); err != nil {
 		if rerr := os.Rename(old, o.real); rerr != nil {
 			return fmt.Errorf("%w; the earlier plan is in %s", err, old)
 		}
 		return err
 	}
+	killPoint("fallback-renamed")
 	return os.Rename(old, staging) // removed by the caller with the staging folder
 }
 
@@ -303,3 +313,17 @@ func offlineProblems(s *spec.Spec) spec.Problems {
 	}
 	return ps
 }
+
+// Test hooks for the process tests (plan_kill_test.go), read from the
+// environment so the real binary can be driven: OUTPOSTS_HA_TEST_KILL_AT=<step>
+// makes plan SIGKILL itself at that step of the folder swap, and
+// OUTPOSTS_HA_TEST_NO_EXCHANGE=1 takes the two-rename fallback used where the
+// atomic exchange is missing. Unset, they do nothing.
+func killPoint(step string) {
+	if os.Getenv("OUTPOSTS_HA_TEST_KILL_AT") == step {
+		_ = unix.Kill(os.Getpid(), unix.SIGKILL)
+		time.Sleep(time.Minute) // the signal ends the process first
+	}
+}
+
+func testNoExchange() bool { return os.Getenv("OUTPOSTS_HA_TEST_NO_EXCHANGE") == "1" }
