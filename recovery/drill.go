@@ -429,7 +429,12 @@ func (e *Engine) drillDecision(primary string, healthy bool, blockers []string) 
 		fmt.Fprintf(&b, "On a real failure the function would leave %s alone and notify the operator to run %q, stopping and launching nothing (policy notify).", primary, FailoverCommand(e.cfg.Workload))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "On a real failure the function would force-stop %s and wait up to %s for EC2 to confirm it stopped; then ", primary, e.cfg.FenceTimeout)
+	if e.cfg.PrimaryOutpostID != "" {
+		fmt.Fprintf(&b, "On a real failure the function would check that Outpost %s is connected (if not, it sends no stop: the primary is unreachable, not confirmed stopped), force-stop %s and wait up to %s for EC2 to confirm it stopped; then ",
+			e.cfg.PrimaryOutpostID, primary, e.cfg.FenceTimeout)
+	} else {
+		fmt.Fprintf(&b, "On a real failure the function would force-stop %s and wait up to %s for EC2 to confirm it stopped; then ", primary, e.cfg.FenceTimeout)
+	}
 	switch e.cfg.Policy {
 	case PolicyAutomatic:
 		fmt.Fprintf(&b, "launch from %s if the stop is confirmed, or if Outpost %q was disconnected through the whole %d-minute detection window; otherwise request approval (%q) (policy automatic).",
@@ -438,6 +443,7 @@ func (e *Engine) drillDecision(primary string, healthy bool, blockers []string) 
 		fmt.Fprintf(&b, "launch from %s if the stop is confirmed; otherwise request approval (%q) and re-evaluate on Lambda's two retries (policy confirmed).",
 			e.cfg.RecoveryTemplate, FailoverCommand(e.cfg.Workload))
 	}
+	fmt.Fprintf(&b, " Before the launch it tags %s %s=true (starting it is denied), and terminates it once the recovery instance passes its status checks.", primary, naming.TagFenced)
 	return b.String()
 }
 

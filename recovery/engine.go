@@ -172,7 +172,8 @@ type Deps struct {
 	// without it).
 	SQS SQS
 	// Health defaults to ConnectedStatusHealth over CloudWatch. It is consulted
-	// only by the automatic policy when the fence is unconfirmed.
+	// before any stop (an unreachable primary is not stopped) and by the
+	// automatic policy when the fence is unconfirmed.
 	Health OutpostHealth
 	// Clock times every wait and deadline (default RealClock). Now, when
 	// set, stamps records instead of Clock.Now (tests skew it).

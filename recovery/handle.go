@@ -101,6 +101,17 @@ func (e *Engine) recordContext(ctx context.Context, r *run) (context.Context, co
 //     and then stood down for another failover notes its stop in that
 //     failover's timeline.
 //
+// Never two writers (retire.go): before any stop the primary Outpost's
+// ConnectedStatus is read, and an unreachable primary is not stopped (the
+// policy decides: confirmed asks for approval, automatic launches saying
+// "primary unreachable, not confirmed stopped"); right before RunInstances
+// the primary is tagged naming.TagFenced (the stack denies starting it); once
+// the recovery instance runs and passes its status checks the primary is
+// terminated, or ErrRetirePending makes a retry do it; a recovery instance
+// that stopped before it ran is terminated. A run that ends without acting
+// (primary recovered, maintenance) sets the alarm back to OK, so that a later
+// failure is a new transition that reaches the function.
+//
 // Actions run under ctx's deadline minus DeadlineMargin, so one hanging call
 // cannot eat the time reserved for the records: the lock's failed or
 // launched state, the timeline and the notification are written under ctx

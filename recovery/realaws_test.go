@@ -7,6 +7,7 @@ package recovery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"regexp"
@@ -196,4 +197,45 @@ func TestTooManyUpdatesIsRetried(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, won)
 	})
+}
+
+// healthOf is a fake OutpostHealth: fixed samples, or an error.
+type healthOf struct {
+	samples []Sample
+	err     error
+}
+
+func (h healthOf) ConnectedStatus(context.Context, string, time.Time, time.Time) ([]Sample, error) {
+	return h.samples, h.err
+}
+
+// The connectivity read before a stop (fake OutpostHealth): only a newest
+// sample of 1 is connected; 0, no data and a read error are not; without an
+// Outpost ID nothing is known and the stop is sent as before.
+func TestPrimaryReach(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 30, 0, time.UTC)
+	at := func(min int) time.Time { return now.Truncate(time.Minute).Add(time.Duration(min) * time.Minute) }
+	for _, tc := range []struct {
+		name      string
+		outpost   string
+		h         healthOf
+		connected bool
+		detail    string
+	}{
+		{"no outpost id", "", healthOf{}, true, "not checked"},
+		{"connected now", "op-1", healthOf{samples: []Sample{{at(-2), 0}, {at(-1), 1}}}, true, "connected (ConnectedStatus 1"},
+		{"disconnected now", "op-1", healthOf{samples: []Sample{{at(-1), 0}, {at(-2), 1}}}, false, "disconnected (ConnectedStatus 0"},
+		{"no data", "op-1", healthOf{}, false, "no ConnectedStatus data"},
+		{"read error", "op-1", healthOf{err: errors.New("AccessDenied")}, false, "connectivity unknown (AccessDenied)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := NewFakeClock(now)
+			cfg := DefaultConfig("web01")
+			cfg.TopicARN, cfg.PrimaryOutpostID = "arn:aws:sns:us-west-2:123456789012:oha-web01", tc.outpost
+			e := unitEngine(t, Deps{Config: cfg, EC2: nilEC2{}, SSM: nilSSM{}, SNS: nilSNS{}, CloudWatch: nilCW{}, Health: tc.h, Clock: clk})
+			rc := e.primaryReach(context.Background())
+			assert.Equal(t, tc.connected, rc.connected)
+			assert.Contains(t, rc.detail, tc.detail)
+		})
+	}
 }

@@ -152,6 +152,9 @@ func (e *Engine) retire(ctx context.Context, r *run, l *Lock, running bool) (str
 		// The lease ends now, so that Lambda's retry of ErrRetirePending
 		// finishes the terminate (onLaunchedLock -> finishRetire).
 		l.Retire, l.LeaseUntil = RetirePending, e.now().UTC()
+		if cause != nil {
+			why += " (" + clip(cause.Error(), 200) + ")"
+		}
 		detail := fmt.Sprintf("old primary %s not terminated yet: %s; it stays fenced (tag %s) and a retry of this event terminates it", p, why, naming.TagFenced)
 		r.tl.add(e.now(), "terminate", detail)
 		return detail, errors.Join(fmt.Errorf("%w: %s", ErrRetirePending, why), cause, e.saveRetire(ctx, r, *l))
