@@ -109,3 +109,35 @@ func TestRecoveryStackGoldensPassTheContract(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderedPoliciesPassTheGrammar runs the IAM policy grammar on every
+// policy document the project renders into its goldens: the operator policy
+// (wizard), and the CloudFormation service role's policy, trust policy and
+// permissions boundary (recovery/stack). Real files; sizes are logged (the
+// managed-policy quota is 6,144 characters without white space).
+func TestRenderedPoliciesPassTheGrammar(t *testing.T) {
+	root := moduleRoot(t)
+	files, err := filepath.Glob(filepath.Join(root, "wizard", "testdata", "golden", "*", "iam", "*.json"))
+	require.NoError(t, err)
+	more, err := filepath.Glob(filepath.Join(root, "recovery", "stack", "testdata", "*.json"))
+	require.NoError(t, err)
+	n := 0
+	for _, f := range append(files, more...) {
+		if strings.HasSuffix(f, ".parameters.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		kind := IdentityPolicy
+		if strings.Contains(filepath.Base(f), "trust") {
+			kind = TrustPolicy
+		}
+		rel, _ := filepath.Rel(root, f)
+		t.Logf("%s: %d characters without white space", rel, PolicyChars(string(b)))
+		for _, v := range CheckPolicy(string(b), kind) {
+			t.Errorf("%s: %s", rel, v)
+		}
+		n++
+	}
+	assert.Positive(t, n, "no rendered policies found")
+}
