@@ -46,8 +46,9 @@ func (e *Engine) runInput(token, client string, dryRun bool) *ec2.RunInstancesIn
 		// the LNI at index 1). Not volumes: an Outposts server instance may
 		// have no EBS volume, and a tag specification for a resource type
 		// the launch does not create fails the launch
-		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html,
-		// TagSpecifications).
+		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LaunchTemplateTagSpecificationRequest.html:
+		// "If the instance does not include the resource type that you
+		// specify, the instance launch fails").
 		TagSpecifications: []ec2types.TagSpecification{
 			{ResourceType: ec2types.ResourceTypeInstance, Tags: tags},
 			{ResourceType: ec2types.ResourceTypeNetworkInterface, Tags: tags},
