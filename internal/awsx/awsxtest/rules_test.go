@@ -596,3 +596,98 @@ func TestShapesLoad(t *testing.T) {
 	assert.LessOrEqual(t, bad, 5, "too many model patterns cannot be checked")
 	assert.NotEmpty(t, patterns)
 }
+
+// TestRemainingRules: the rules not exercised by the service tables above,
+// one negative case each (the positive side is the "valid" case of each
+// table, which passes every rule).
+func TestRemainingRules(t *testing.T) {
+	sub := func(old, new string) *cloudformation.CreateStackInput {
+		return stackInput(func(in *cloudformation.CreateStackInput) {
+			in.TemplateBody = aws.String(strings.Replace(*in.TemplateBody, old, new, 1))
+		})
+	}
+	extra := func(yaml string) *cloudformation.CreateStackInput {
+		return stackInput(func(in *cloudformation.CreateStackInput) { in.TemplateBody = aws.String(*in.TemplateBody + yaml) })
+	}
+	many := func(section string, n int, body string) string {
+		var b strings.Builder
+		b.WriteString(section + ":\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "  X%d:\n%s", i, body)
+		}
+		return b.String()
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	gmd := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now), MetricDataQueries: []cwtypes.MetricDataQuery{
+		{Id: aws.String("a"), Expression: aws.String("SUM(METRICS())"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60), Stat: aws.String("Maximum")}}}}
+	runCases(t, []ruleCase{
+		{"logical id", sub("  Topic:\n", "  My-Topic:\n"), "cfn.logical-id"},
+		{"notification arns", stackInput(func(in *cloudformation.CreateStackInput) { in.NotificationARNs = make([]string, 6) }), "cfn.notification-arns"},
+		{"on failure and disable rollback", stackInput(func(in *cloudformation.CreateStackInput) {
+			in.OnFailure = cfntypes.OnFailureRollback
+			in.DisableRollback = aws.Bool(false)
+		}), "cfn.on-failure"},
+		{"parameter twice", stackInput(func(in *cloudformation.CreateStackInput) { in.Parameters = append(in.Parameters, in.Parameters[0]) }), "cfn.parameter-duplicate"},
+		{"parameter without key", stackInput(func(in *cloudformation.CreateStackInput) {
+			in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterValue: aws.String("x")})
+		}), "cfn.parameter-key"},
+		{"parameter max length", sub("    AllowedPattern: ^[a-z0-9-]{1,20}$\n", "    MaxLength: 2\n"), "cfn.parameter-length"},
+		{"role arn", stackInput(func(in *cloudformation.CreateStackInput) { in.RoleARN = aws.String("oha-db01-cloudformation") }), "cfn.role-arn"},
+		{"template description", sub("Parameters:\n", "Description: "+strings.Repeat("d", 1025)+"\nParameters:\n"), "cfn.template-description"},
+		{"201 outputs", extra(many("Outputs", 201, "    Value: x\n")), "cfn.template-outputs"},
+		{"201 parameters", sub("Parameters:\n", many("Parameters", 201, "    Type: String\n    Default: x\n")), "cfn.template-parameters"},
+		{"no resources", stackInput(func(in *cloudformation.CreateStackInput) {
+			in.TemplateBody = aws.String("Parameters:\n  Workload:\n    Type: String\n")
+			in.Capabilities = nil
+		}), "cfn.template-resources"},
+		{"unknown section", extra("Output:\n  X:\n    Value: x\n"), "cfn.template-section"},
+		{"bad yaml", stackInput(func(in *cloudformation.CreateStackInput) { in.TemplateBody = aws.String("Resources: [\n") }), "cfn.template-syntax"},
+		{"template version", sub(`"2010-09-09"`, `"2012-10-17"`), "cfn.template-version"},
+		{"timeout 0", stackInput(func(in *cloudformation.CreateStackInput) { in.TimeoutInMinutes = aws.Int32(0) }), "cfn.timeout"},
+		{"kms alias aws/", extra("  Alias:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: alias/aws/oha\n      TargetKeyId: k\n"), "kms.alias-name"},
+		{"kms alias prefix", extra("  Alias:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: oha-db01\n      TargetKeyId: k\n"), "kms.alias-name"},
+		{"log group name", extra("  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: /aws/lambda/oha db01\n"), "logs.log-group-name"},
+		{"lambda description", sub("MemorySize: 256", "MemorySize: 256\n      Description: "+strings.Repeat("d", 257)), "lambda.description"},
+		{"lambda memory", sub("MemorySize: 256", "MemorySize: 64"), "lambda.memory"},
+		{"lambda reserved concurrency", sub("MemorySize: 256", "MemorySize: 256\n      ReservedConcurrentExecutions: -1"), "lambda.reserved-concurrency"},
+		{"template alarm actions", extra("  Alarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      AlarmActions: [a, b, c, d, e, f]\n"), "cloudwatch.alarm-actions"},
+		{"alarm name empty", &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(""), StateValue: cwtypes.StateValueOk, StateReason: aws.String("r")}, "cloudwatch.alarm-name"},
+		{"dimension value empty", &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("a"), Dimensions: []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String("")}}}, "cloudwatch.dimension"},
+		{"31 dimensions", &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("a"), Dimensions: make([]cwtypes.Dimension, 31)}, "cloudwatch.dimensions"},
+		{"evaluation periods 0", &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("a"), EvaluationPeriods: aws.Int32(0)}, "cloudwatch.evaluation-periods"},
+		{"evaluation window", &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("a"), Period: aws.Int32(86400), EvaluationPeriods: aws.Int32(8)}, "cloudwatch.evaluation-window"},
+		{"max records", &cloudwatch.DescribeAlarmsInput{MaxRecords: aws.Int32(101)}, "cloudwatch.max-records"},
+		{"1001 metrics", &cloudwatch.PutMetricDataInput{Namespace: aws.String("oha"), MetricData: make([]cwtypes.MetricDatum, 1001)}, "cloudwatch.metric-data"},
+		{"query with stat and expression", gmd, "cloudwatch.query-kind"},
+		{"query without statistic", &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now), MetricDataQueries: []cwtypes.MetricDataQuery{
+			{Id: aws.String("a"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60)}}}}, "cloudwatch.stat"},
+		{"delete 1001 tags", &ec2.DeleteTagsInput{Resources: []string{"i-0123456789abcdef0"}, Tags: make([]ec2types.Tag, 1001)}, "ec2.delete-tags-count"},
+		{"lt description 256", &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("lt-x"), VersionDescription: aws.String(strings.Repeat("d", 256))}, "ec2.launch-template-description"},
+		{"terminate 1001", &ec2.TerminateInstancesInput{InstanceIds: func() []string {
+			out := make([]string, 1001)
+			for i := range out {
+				out[i] = fmt.Sprintf("i-%08x", i)
+			}
+			return out
+		}()}, "ec2.terminate-count"},
+		{"policy not an object", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`[1]`)}, "iam.policy-object"},
+		{"no statement", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17"}`)}, "iam.policy-statement"},
+		{"statement not object", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":["x"]}`)}, "iam.statement-object"},
+		{"unknown statement element", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Actions":"x"}}`)}, "iam.statement-element"},
+		{"empty action list", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}`)}, "iam.empty-list"},
+		{"action not string", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":[1],"Resource":"*"}}`)}, "iam.string-list"},
+		{"condition not object", &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":"x"}}`)}, "iam.condition"},
+		{"list role policies max items", &iam.ListRolePoliciesInput{RoleName: aws.String("r"), MaxItems: aws.Int32(1001)}, "iam.max-items"},
+		{"s3 empty key", &s3.PutObjectInput{Bucket: aws.String("outposts-ha-111122223333-us-west-2"), Key: aws.String("")}, "s3.key"},
+		{"secret string and binary", &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("x"), SecretBinary: []byte("y")}, "secretsmanager.value"},
+		{"secret too large", &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String(strings.Repeat("x", 65537))}, "secretsmanager.value-size"},
+		{"sns message not utf8", &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String("\xff")}, "sns.message-utf8"},
+		{"sns empty subject", &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String("m"), Subject: aws.String("")}, "sns.subject"},
+		{"sns fifo attribute without suffix", &sns.CreateTopicInput{Name: aws.String("t"), Attributes: map[string]string{"FifoTopic": "true"}}, "sns.topic-fifo"},
+		{"sqs queue url", &sqs.ListQueueTagsInput{QueueUrl: aws.String("oha-db01-dlq")}, "sqs.queue-url"},
+		{"sqs visibility", &sqs.ReceiveMessageInput{QueueUrl: aws.String("https://q"), VisibilityTimeout: 43201}, "sqs.visibility-timeout"},
+		{"ssm description", &ssm.PutParameterInput{Name: aws.String("/oha/x"), Value: aws.String("v"), Description: aws.String(strings.Repeat("d", 1025))}, "ssm.description"},
+		{"ssm empty name", &ssm.PutParameterInput{Name: aws.String(""), Value: aws.String("v")}, "ssm.name"},
+		{"ssm type", &ssm.PutParameterInput{Name: aws.String("/oha/x"), Value: aws.String("v"), Type: "Secret"}, "ssm.type"},
+	})
+}
