@@ -12,8 +12,8 @@ import (
 )
 
 // stackTagFenced is the tag the failover function puts on a fenced primary
-// (naming.TagFenced, CONTRACT.md).
-const stackTagFenced = "outposts-ha:fenced"
+// (CONTRACT.md).
+const stackTagFenced = naming.TagFenced
 
 // CloudFormationServiceRole renders the workload's CloudFormation service
 // role (trust, inline policy) and the permissions boundary of the roles the

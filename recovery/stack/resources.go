@@ -7,8 +7,8 @@ import (
 )
 
 // tagFenced marks a primary the function fenced; nothing may start it again
-// (see the DenyStartFenced statements). Same value as naming.TagFenced.
-const tagFenced = "outposts-ha:fenced"
+// (see the DenyStartFenced statements).
+const tagFenced = naming.TagFenced
 
 // Documentation behind the rules below (cited beside each rule too):
 //   - encrypted topic and CloudWatch alarms:
