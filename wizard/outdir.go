@@ -25,6 +25,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -437,6 +438,9 @@ func copyEntry(src, dst, shown, rel string) error {
 		}
 		return os.Symlink(target, dst)
 	case fi.IsDir():
+		if !sameDevice(fi, filepath.Dir(src)) {
+			return &InputError{Err: fmt.Errorf("--out %s holds %s, a mount point plan did not make and will not copy: unmount it or move it out of --out, then run plan again", shown, rel)}
+		}
 		if err := os.Mkdir(dst, fi.Mode().Perm()); err != nil {
 			return err
 		}
@@ -498,4 +502,15 @@ func unwrapPath(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// sameDevice reports whether fi is on the same file system as the folder dir.
+func sameDevice(fi fs.FileInfo, dir string) bool {
+	d, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	a, ok1 := fi.Sys().(*syscall.Stat_t)
+	b, ok2 := d.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && a.Dev == b.Dev
 }

@@ -379,3 +379,29 @@ func TestReadOnlyOutNamesTheOperatorsPath(t *testing.T) {
 	assert.NotContains(t, err.Error(), ".new-")
 	assert.True(t, wizard.IsInputError(err))
 }
+
+// A foreign mount point inside the plan folder is refused by name, not copied
+// (it could be a whole file system). A real tmpfs mounted under t.TempDir()
+// and detached at the end; it needs root, which make test has.
+func TestReplanRefusesAForeignMountPoint(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if testenv.Required() {
+			t.Fatal("mounting a tmpfs needs root, and make test runs as root")
+		}
+		t.Skip("mounting a tmpfs needs root (set OUTPOSTS_HA_REQUIRE_TOOLS=1 to make this fatal)")
+	}
+	dir := t.TempDir()
+	answers := unpinnedAnswers(t, dir)
+	out := filepath.Join(dir, "plan")
+	planOnce(t, answers, out)
+	mnt := filepath.Join(out, "scratch")
+	require.NoError(t, os.Mkdir(mnt, 0o755))
+	require.NoError(t, syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	before := identityOnDisk(t, out)
+	_, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: noUUID}, nil)
+	require.ErrorContains(t, err, "scratch, a mount point")
+	assert.True(t, wizard.IsInputError(err))
+	assert.Equal(t, before, identityOnDisk(t, out))
+	assert.Empty(t, siblings(t, out))
+}

@@ -145,7 +145,9 @@ func readOnlyAsNobody(t *testing.T) {
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	err := c.Run()
-	require.Error(t, err)
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "plan as nobody: %v", err)
+	assert.Equal(t, 2, ee.ExitCode(), "a folder plan cannot write is bad input, nothing changed")
 	msg := stderr.String()
 	assert.Contains(t, msg, "--out "+shown+" cannot be written")
 	assert.NotContains(t, msg, ".new-", "no internal staging folder in the message")
