@@ -167,6 +167,8 @@ func (r *report) checkTemplate(doc string, body string, given map[string]*string
 		r.add("cfn.template-syntax", "TemplateBody", doc, cfnInvalid, "template is not valid JSON/YAML: %v", err)
 		return
 	}
+	// Top-level sections: the template anatomy page (URL from memory of the
+	// CloudFormation user guide, not looked up with the search tool).
 	for k := range root {
 		switch k {
 		case "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Transform", "Resources", "Outputs":
@@ -223,7 +225,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// stackParameters: every given key must be declared ("Parameters: [X] do not
+// stackParameters (parameters-section-structure.html: "Each parameter must
+// contain a value when you create a stack. You can specify a default value to
+// make the parameter optional."): every given key must be declared ("Parameters: [X] do not
 // exist in the template"), every declared parameter without a Default must
 // have a value ("Parameters: [X] must have values"), and each value must
 // satisfy AllowedValues, AllowedPattern, MinLength and MaxLength (Parameters
