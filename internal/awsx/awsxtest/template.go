@@ -396,7 +396,8 @@ func (r *report) resource(t *template, field, typ string, props map[string]any) 
 		r.policyValue(field+".PolicyDocument", props["PolicyDocument"], IdentityPolicy, 6144)
 	case "AWS::KMS::Key":
 		cfnTags("https://docs.aws.amazon.com/goto/WebAPI/kms-2014-11-01/TagResource")
-		// Key policy: at most 32 KB (PutKeyPolicy / CreateKey Policy member).
+		// Key policy: at most 32 KB (PutKeyPolicy / CreateKey Policy member; the
+		// KMS page was not looked up with the search tool).
 		r.policyValue(field+".KeyPolicy", props["KeyPolicy"], ResourcePolicy, 32768)
 	case "AWS::KMS::Alias":
 		if n, ok := props["AliasName"].(string); ok {
