@@ -123,12 +123,15 @@ func readIdentityFile(path string) (*Identity, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if errors.Is(err, spec.ErrNotRegular) || errors.Is(err, spec.ErrTooLarge) {
+		return nil, &InputError{Err: fmt.Errorf("read earlier identity: %w: it must be the identity.json plan wrote; restore it from a copy, or pin identity.uuid in the answers", err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read earlier identity: %w", err)
 	}
 	var id Identity
 	if err := json.Unmarshal(data, &id); err != nil || id.UUID == "" {
-		return nil, fmt.Errorf("%s is not an outposts-ha identity file: fix or remove it", path)
+		return nil, &InputError{Err: fmt.Errorf("%s is not an outposts-ha identity file: fix or remove it", path)}
 	}
 	return &id, nil
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -49,6 +50,10 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 
 	ud, err := renderUserData(s, id)
 	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return nil, err // names its field already
+		}
 		return nil, fmt.Errorf("render user data: %w", err)
 	}
 	add("user-data/user-data.txt", ud.Raw)

@@ -322,6 +322,7 @@ func TestPlanRefusesSpecialAndHugeFiles(t *testing.T) {
 		_, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: noUUID}, nil)
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "identity", name)
+		assert.True(t, wizard.IsInputError(err), name)
 	}
 
 	fifo := filepath.Join(dir, "answers.fifo")
