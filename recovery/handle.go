@@ -808,7 +808,10 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 		}, lockErr)
 		err = errors.Join(err, retireErr)
 	}
-	if lockErr == nil && !r.recorded && !released {
+	// The lease ends when the record is incomplete (the next delivery
+	// finishes it) or the fenced primary is still to be terminated (Lambda's
+	// retry of ErrRetirePending does it), both only once this run is done.
+	if lockErr == nil && !released && (!r.recorded || errors.Is(err, ErrRetirePending)) {
 		l.LeaseUntil = e.now().UTC()
 		if _, lerr := e.putRecord(ctx, r, l); lerr != nil {
 			e.log.Warn("could not end the lease on the launched lock", "token", l.Token, "error", lerr)

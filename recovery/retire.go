@@ -149,9 +149,10 @@ func (e *Engine) retire(ctx context.Context, r *run, l *Lock, running bool) (str
 		return detail, e.saveRetire(ctx, r, *l)
 	}
 	pending := func(why string, cause error) (string, error) {
-		// The lease ends now, so that Lambda's retry of ErrRetirePending
-		// finishes the terminate (onLaunchedLock -> finishRetire).
-		l.Retire, l.LeaseUntil = RetirePending, e.now().UTC()
+		// The caller ends the lease once the record is written, so that
+		// Lambda's retry of ErrRetirePending finishes the terminate
+		// (onLaunchedLock -> finishRetire).
+		l.Retire = RetirePending
 		if cause != nil {
 			why += " (" + clip(cause.Error(), 200) + ")"
 		}
@@ -225,6 +226,10 @@ func (e *Engine) finishRetire(ctx context.Context, r *run, l Lock, ver int64) er
 	}
 	detail, rerr := e.retire(ctx, r, &next, rec.state == string(ec2types.InstanceStateNameRunning))
 	r.res.Reason += "; " + detail
+	if errors.Is(rerr, ErrRetirePending) {
+		next.LeaseUntil = e.now().UTC() // the next retry may try again at once
+		rerr = errors.Join(rerr, e.saveRetire(ctx, r, next))
+	}
 	kind, summary := KindPrimaryRetired, fmt.Sprintf("old primary %s terminated; %s serves the workload", l.Primary, l.Instance)
 	if rerr != nil {
 		kind, summary = KindPrimaryRetirePending, fmt.Sprintf("old primary %s not terminated yet (fenced)", l.Primary)
