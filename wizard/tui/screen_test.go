@@ -148,6 +148,7 @@ func TestReviewScreenGolden(t *testing.T) {
 	a := fixture("")
 	m := newModel(a)
 	m.enter("review")
+	_ = m.Init() // focuses the question; its commands only ask for the window size
 	var tm tea.Model = m
 	tm, _ = tm.Update(tea.WindowSizeMsg{Width: 100, Height: 50})
 	out := ansi.Strip(tm.View())
