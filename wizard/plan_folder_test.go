@@ -406,3 +406,29 @@ func TestReplanRefusesAForeignMountPoint(t *testing.T) {
 	assert.Equal(t, before, identityOnDisk(t, out))
 	assert.Empty(t, siblings(t, out))
 }
+
+// Item 1 ("never regenerate when a previous identity exists anywhere the tool
+// wrote it"): an unpinned plan into a new --out refuses while the default
+// folder out/<workload> holds the workload's identity.
+func TestNoNewIdentityWhileTheDefaultFolderHasOne(t *testing.T) {
+	dir := t.TempDir()
+	answers := unpinnedAnswers(t, dir)
+	t.Chdir(dir)
+	p, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, NewUUID: firstUUID}, nil)
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(dir, "out", "db01", "identity.json"))
+
+	_, err = wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: filepath.Join(dir, "elsewhere"), NewUUID: noUUID}, nil)
+	require.ErrorContains(t, err, "already has an identity (uuid "+p.Identity.UUID+")")
+	assert.True(t, wizard.IsInputError(err))
+	assert.NoDirExists(t, filepath.Join(dir, "elsewhere"))
+
+	// Pinned, the same identity goes anywhere.
+	pinned := filepath.Join(dir, "pinned.yaml")
+	b, err := os.ReadFile(answers)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(pinned, append(b, []byte("identity:\n  uuid: "+p.Identity.UUID+"\n")...), 0o600))
+	p2, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: pinned, OutDir: filepath.Join(dir, "elsewhere"), NewUUID: noUUID}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, p.Identity, p2.Identity)
+}

@@ -97,6 +97,13 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	if gen == nil {
 		gen = uuid.New
 	}
+	if s.Identity.UUID == "" {
+		if prev, err := readIdentityFile(filepath.Join(out.real, identityFile)); err == nil && prev == nil {
+			if err := noIdentityElsewhere(s, out); err != nil {
+				return nil, err
+			}
+		}
+	}
 	id, src, err := resolveIdentity(s, out.real, out.shown, gen)
 	if err != nil {
 		return nil, err
@@ -116,6 +123,29 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 		fmt.Fprintf(stdout, "%s\nWrote %d files to %s\n", p.File("summary.txt"), len(p.Files), out.shown)
 	}
 	return p, nil
+}
+
+// noIdentityElsewhere refuses to make a new identity for a workload whose
+// identity plan already wrote into the default folder out/<workload>, when
+// --out names another folder: that identity may be the one the array knows.
+func noIdentityElsewhere(s *spec.Spec, out *outDir) error {
+	def, err := filepath.Abs(filepath.Join("out", s.Workload))
+	if err != nil {
+		return nil
+	}
+	if real, err := filepath.EvalSymlinks(def); err == nil {
+		def = real
+	}
+	if def == out.real {
+		return nil
+	}
+	prev, err := readIdentityFile(filepath.Join(def, identityFile))
+	if err != nil || prev == nil || prev.Workload != s.Workload {
+		return nil
+	}
+	return &InputError{Err: fmt.Errorf("workload %s already has an identity (uuid %s) in %s, and plan would make a new one for --out %s: "+
+		"pin it with `identity: {uuid: %s}` in the answers, or plan into %s; for a second identity on purpose, pin a new uuid",
+		s.Workload, prev.UUID, filepath.Join("out", s.Workload, identityFile), out.shown, prev.UUID, filepath.Join("out", s.Workload))}
 }
 
 // WritePlan writes p into dir the way RunPlan does: under the folder's lock,
