@@ -372,3 +372,21 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 	assert.Equal(t, "input ended while asking workload", err.Error())
 	assert.Contains(t, out.String(), "Workload name (workload)")
 }
+
+// Item 2: NVMe/TCP data volumes on Windows are refused at the count, not
+// after the last question.
+func TestDataVolumeCountCheckedWhereAsked(t *testing.T) {
+	a := newAnswers(fixedUUID, "")
+	a.s.GuestOS, a.s.Storage.Protocol = "windows", "nvme-tcp"
+	var count field
+	for _, f := range a.stepFields("data volumes") {
+		count = f
+	}
+	err := count.check("1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Windows")
+	require.NoError(t, count.check("0"))
+	a.s.Storage.Protocol = "iscsi"
+	require.NoError(t, count.check("2"))
+	assert.Equal(t, 2, a.dataCount())
+}

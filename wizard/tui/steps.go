@@ -176,6 +176,12 @@ func allSteps() []step {
 				}
 				a.setDataCount(n)
 				a.dataN = v
+				for _, p := range a.problems() { // e.g. NVMe/TCP data volumes on Windows
+					if p.Field == "storage.data" {
+						a.dataN = "0"
+						return fmt.Errorf("%s: %s", p.Message, p.Fix)
+					}
+				}
 				return nil
 			}}}
 		}},
