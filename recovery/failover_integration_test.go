@@ -267,7 +267,9 @@ func TestAutomaticPolicyNeedsWholeWindowDisconnected(t *testing.T) {
 			w.setAlarm(t, cwtypes.StateValueAlarm)
 			alarmAt := time.Now().UTC()
 			w.putConnected(t, alarmAt.Truncate(time.Minute).Add(-3*time.Minute), tc.samples...)
-			e := w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), outpost: true})
+			// Virtual clock at the alarm's time: the metric windows are read
+			// relative to it, however long the machine takes to get here.
+			e := w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), outpost: true, clock: recovery.NewFakeClock(alarmAt)})
 
 			res, err := e.HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", alarmAt))
 			assert.Equal(t, tc.want, res.Outcome, "reason: %s", res.Reason)
@@ -295,12 +297,12 @@ func TestAutomaticPolicyFakeHealth(t *testing.T) {
 	for m := alarmAt.Truncate(time.Minute).Add(-3 * time.Minute); !m.After(alarmAt); m = m.Add(time.Minute) {
 		down = append(down, recovery.Sample{At: m, Value: 0})
 	}
-	res, err := w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), health: down}).
+	res, err := w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), health: down, clock: recovery.NewFakeClock(alarmAt)}).
 		HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", alarmAt))
 	require.ErrorIs(t, err, recovery.ErrAwaitingConfirmation, "no Outpost ID configured: no evidence")
 	assert.Equal(t, recovery.OutcomeAwaitingApproval, res.Outcome)
 
-	res, err = w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), health: down, outpost: true}).
+	res, err = w.engine(t, options{policy: recovery.PolicyAutomatic, ec2: stuck(w), health: down, outpost: true, clock: recovery.NewFakeClock(alarmAt)}).
 		HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", alarmAt))
 	require.NoError(t, err)
 	assert.Equal(t, recovery.OutcomeLaunched, res.Outcome)

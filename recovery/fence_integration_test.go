@@ -60,7 +60,9 @@ func TestUnreachablePrimaryIsNotStopped(t *testing.T) {
 			if tc.samples != nil {
 				w.putConnected(t, alarmAt.Truncate(time.Minute).Add(-3*time.Minute), tc.samples...)
 			}
-			e := w.engine(t, options{policy: tc.policy, ec2: failingPrimary(w), outpost: true})
+			// Virtual clock at the alarm's time: the metric windows are read
+			// relative to it, however long the machine takes to get here.
+			e := w.engine(t, options{policy: tc.policy, ec2: failingPrimary(w), outpost: true, clock: recovery.NewFakeClock(alarmAt)})
 			res, err := e.HandleAlarm(context.Background(), w.alarmEvent(t, "ALARM", alarmAt))
 			require.NotNil(t, res.Fence, "reason: %s", res.Reason)
 			notes := w.notifications(t)
