@@ -21,8 +21,36 @@ const MaxAnswersSize = 256 << 10
 
 // maxNodes bounds how many YAML nodes a walk visits, aliases expanded: a real
 // answers file has a few hundred. An alias bomb stops here instead of
-// exhausting memory or time.
+// exhausting memory or time; it also bounds the depth of the recursion.
 const maxNodes = 20000
+
+// budget counts the nodes one walk visits against a limit.
+type budget struct {
+	max, n int
+}
+
+func newBudget() *budget { return &budget{max: maxNodes} }
+
+// take counts one node and reports whether the walk may visit it.
+func (b *budget) take() bool {
+	b.n++
+	return b.n <= b.max
+}
+
+// spent reports whether the walk stopped short.
+func (b *budget) spent() bool { return b.n > b.max }
+
+// pairs returns a mapping node's key/value pairs.
+func pairs(n *yaml.Node) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	for i := 0; i < len(n.Content); i += 2 {
+		out = append(out, [2]*yaml.Node{n.Content[i], n.Content[i+1]})
+	}
+	return out
+}
+
+// aliasFix is the one fix for an alias bomb.
+const aliasMsg, aliasFix = "expands its aliases (*name) into too many values", "write the values out instead of nesting aliases"
 
 // Parse decodes an answers file, refusing unknown keys and inline secrets, then
 // normalises defaults. It does not validate values: call Validate. Every
@@ -41,8 +69,11 @@ func Parse(data []byte) (*Spec, error) {
 	if probs := findInlineSecrets(root, ""); len(probs) > 0 {
 		return nil, probs
 	}
-	w := &schemaWalker{}
+	w := &schemaWalker{b: newBudget()}
 	w.walk(root, reflect.TypeOf(Spec{}), "")
+	if w.b.spent() {
+		return nil, Problems{{Field: "(file)", Message: aliasMsg, Fix: aliasFix}}
+	}
 	if len(w.ps) > 0 {
 		return nil, w.ps
 	}
@@ -102,12 +133,18 @@ func yamlProblem(field string, err error, data []byte) Problem {
 		msg = "line " + m[1] + ": " + m[2]
 	}
 	if strings.Contains(msg, "excessive aliasing") {
-		return Problem{Field: field, Message: "expands its aliases (*name) into too many values", Fix: "write the values out instead of nesting aliases"}
+		return Problem{Field: field, Message: aliasMsg, Fix: aliasFix}
 	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
+	msg = shorten(msg, 200)
 	return Problem{Field: field, Message: "is not valid YAML: " + msg, Fix: "check indentation and quoting; values with ':' or '\\' go in single quotes"}
+}
+
+// shorten cuts s to at most n bytes, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // tabIndentLine returns the first line (1-based) whose indentation holds a
@@ -127,8 +164,8 @@ func tabIndentLine(data []byte) int {
 // unknown keys (with a suggestion), duplicate keys, wrong shapes, and integers
 // that are not plain decimal.
 type schemaWalker struct {
-	ps    Problems
-	nodes int
+	ps Problems
+	b  *budget
 }
 
 func (w *schemaWalker) add(field, msg, fix string) {
@@ -145,20 +182,12 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// resolve follows an alias, counting the nodes it expands.
+// resolve follows an alias (YAML has no alias of an alias).
 func (w *schemaWalker) resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
-		n = n.Alias
+	if n != nil && n.Kind == yaml.AliasNode {
+		return n.Alias
 	}
 	return n
-}
-
-func (w *schemaWalker) budget() bool {
-	w.nodes++
-	if w.nodes == maxNodes+1 {
-		w.add("(file)", "expands its aliases (*name) into too many values", "write the values out instead of nesting aliases")
-	}
-	return w.nodes <= maxNodes
 }
 
 func kindName(t reflect.Type) string {
@@ -196,7 +225,7 @@ func nodeName(n *yaml.Node) string {
 var plainDecimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
 func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
-	if !w.budget() {
+	if !w.b.take() {
 		return
 	}
 	n = w.resolve(n)
@@ -260,11 +289,11 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 // override them.
 func (w *schemaWalker) walkMapping(n *yaml.Node, t reflect.Type, path string, seen map[string]int, _ bool) {
 	fields := structKeys(t)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if !w.budget() {
+	for _, kv := range pairs(n) {
+		if !w.b.take() {
 			return
 		}
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := kv[0], kv[1]
 		if k.Kind != yaml.ScalarNode {
 			w.add(path, fmt.Sprintf("line %d: has a key that is %s", k.Line, nodeName(k)), "keys are plain names such as portals")
 			continue
@@ -367,9 +396,7 @@ func SchemaKeys() []string {
 				rec(ft, p)
 			}
 		case reflect.Slice:
-			if t.Elem().Kind() == reflect.Struct {
-				rec(t.Elem(), path+"[]")
-			}
+			rec(t.Elem(), path+"[]")
 		}
 	}
 	rec(reflect.TypeOf(Spec{}), "")
@@ -381,16 +408,9 @@ func SchemaKeys() []string {
 func SchemaPaths(key string) []string {
 	var out []string
 	for _, p := range SchemaKeys() {
-		parent, last := "", p
-		if i := strings.LastIndex(p, "."); i >= 0 {
-			parent, last = p[:i], p[i+1:]
-		}
-		if last == key && parent != "" {
+		if parent, ok := strings.CutSuffix(p, "."+key); ok {
 			out = append(out, parent)
 		}
-	}
-	if len(out) > 3 {
-		out = out[:3]
 	}
 	return out
 }

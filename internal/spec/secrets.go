@@ -45,20 +45,19 @@ const cloudSecretFix = "user data is readable by anyone who can describe the ins
 // that a secret cannot hide behind *alias or <<: merge, and a bomb cannot hang it.
 type secretWalker struct {
 	ps     Problems
-	nodes  int
+	b      *budget
 	values bool // also check string values (cloud-config)
 	fix    string
 }
 
 func findInlineSecrets(n *yaml.Node, path string) Problems {
-	w := &secretWalker{fix: secretFix}
-	w.walk(n, path, 0)
+	w := &secretWalker{b: newBudget(), fix: secretFix}
+	w.walk(n, path)
 	return w.ps
 }
 
-func (w *secretWalker) walk(n *yaml.Node, path string, depth int) {
-	w.nodes++
-	if n == nil || w.nodes > maxNodes || depth > 200 {
+func (w *secretWalker) walk(n *yaml.Node, path string) {
+	if !w.b.take() {
 		return
 	}
 	field := path
@@ -68,13 +67,13 @@ func (w *secretWalker) walk(n *yaml.Node, path string, depth int) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			w.walk(c, path, depth+1)
+			w.walk(c, path)
 		}
 	case yaml.AliasNode:
-		w.walk(n.Alias, path, depth+1)
+		w.walk(n.Alias, path)
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
+		for _, kv := range pairs(n) {
+			k, v := kv[0], kv[1]
 			p := join(path, k.Value)
 			if k.Value == "<<" {
 				p = path
@@ -83,11 +82,11 @@ func (w *secretWalker) walk(n *yaml.Node, path string, depth int) {
 				w.ps = append(w.ps, Problem{Field: p, Message: "holds a secret inline; the answers file never carries secrets", Fix: w.fix})
 				continue
 			}
-			w.walk(v, p, depth+1)
+			w.walk(v, p)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			w.walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			w.walk(c, fmt.Sprintf("%s[%d]", path, i))
 		}
 	case yaml.ScalarNode:
 		if w.values && secretValueRE.MatchString(n.Value) {
@@ -108,8 +107,11 @@ func checkCloudConfig(cc string) Problems {
 	if root == nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return Problems{{Field: field, Message: "is not a YAML mapping", Fix: "give cloud-config as YAML keys (packages:, runcmd:, ...)"}}
 	}
-	d := &dupWalker{root: field}
-	d.walk(root.Content[0], field, 0)
+	d := &dupWalker{b: newBudget()}
+	d.walk(root.Content[0], field)
+	if d.b.spent() {
+		return Problems{{Field: field, Message: aliasMsg, Fix: aliasFix}}
+	}
 	if len(d.ps) > 0 {
 		return d.ps
 	}
@@ -118,47 +120,40 @@ func checkCloudConfig(cc string) Problems {
 	if err := yaml.Unmarshal([]byte(cc), &v); err != nil {
 		return Problems{yamlProblem(field, err, []byte(cc))}
 	}
-	w := &secretWalker{values: true, fix: cloudSecretFix}
-	w.walk(root, field, 0)
+	w := &secretWalker{b: newBudget(), values: true, fix: cloudSecretFix}
+	w.walk(root, field)
 	return w.ps
 }
 
 // dupWalker refuses duplicate keys in every mapping (cloud-init would keep the
 // last one silently) and counts nodes, aliases expanded, against the budget.
 type dupWalker struct {
-	root  string
-	ps    Problems
-	nodes int
+	ps Problems
+	b  *budget
 }
 
-func (d *dupWalker) walk(n *yaml.Node, path string, depth int) {
-	d.nodes++
-	if d.nodes == maxNodes+1 {
-		d.ps = append(d.ps, Problem{Field: d.root, Message: "expands its aliases (*name) into too many values", Fix: "write the values out instead of nesting aliases"})
-	}
-	if n == nil || d.nodes > maxNodes || depth > 200 {
+func (d *dupWalker) walk(n *yaml.Node, path string) {
+	if !d.b.take() {
 		return
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		d.walk(n.Alias, path, depth+1)
+		d.walk(n.Alias, path)
 	case yaml.MappingNode:
 		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
+		for _, kv := range pairs(n) {
+			k, v := kv[0], kv[1]
 			p := join(path, k.Value)
-			if k.Kind == yaml.ScalarNode && k.Value != "<<" {
-				if line, dup := seen[k.Value]; dup {
-					d.ps = append(d.ps, Problem{Field: p, Message: fmt.Sprintf("appears twice (lines %d and %d of the cloud-config)", line, k.Line), Fix: "keep one of them"})
-					continue
-				}
-				seen[k.Value] = k.Line
+			if line, dup := seen[k.Value]; dup && k.Value != "<<" {
+				d.ps = append(d.ps, Problem{Field: p, Message: fmt.Sprintf("appears twice (lines %d and %d of the cloud-config)", line, k.Line), Fix: "keep one of them"})
+				continue
 			}
-			d.walk(v, p, depth+1)
+			seen[k.Value] = k.Line
+			d.walk(v, p)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			d.walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			d.walk(c, fmt.Sprintf("%s[%d]", path, i))
 		}
 	}
 }

@@ -38,8 +38,7 @@ func (p Problem) String() string {
 type Problems []Problem
 
 func (ps Problems) Error() string {
-	lines := make([]string, 0, len(ps)+1)
-	lines = append(lines, fmt.Sprintf("the answers have %d problem(s):", len(ps)))
+	lines := []string{fmt.Sprintf("the answers have %d problem(s):", len(ps))}
 	for _, p := range ps {
 		lines = append(lines, "  - "+p.String())
 	}

@@ -540,3 +540,74 @@ func TestAliases(t *testing.T) {
 	merged = repl(t, merged, "identity:\n", "    - <<: *d\n      lun: 3\nidentity:\n")
 	require.Empty(t, problems(t, merged))
 }
+
+// Keys left empty take their defaults; they are not type errors.
+func TestEmptyValuesAreDefaults(t *testing.T) {
+	doc := repl(t, baseGeneric, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  key_pair: ~\n")
+	doc = repl(t, doc, "  policy: confirmed\n", "  policy: confirmed\n  detection_periods:\n")
+	s, err := spec.Parse([]byte(doc))
+	require.NoError(t, err)
+	require.NoError(t, s.Validate())
+	assert.Equal(t, spec.DefaultPeriods, s.Failover.DetectionPeriods)
+}
+
+// A YAML error without tabs says what YAML said, and nothing about tabs.
+func TestYAMLErrorWithoutTabs(t *testing.T) {
+	p := expect(t, repl(t, baseGeneric, "workload: db01\n", "workload: [db01\n"), "(file)", "is not valid YAML")
+	assert.NotContains(t, p.String(), "tab")
+	// A tab inside a value is not indentation.
+	require.Empty(t, problems(t, repl(t, baseGeneric, "  policy: confirmed\n", "  policy: confirmed # a\tcomment\n")))
+}
+
+// Suggestions for unknown keys: close spellings only, else where the key
+// belongs, else the keys that exist here.
+func TestUnknownKeySuggestions(t *testing.T) {
+	p := expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lan: 1\n"), "storage.boot.lan", "did you mean `lun`?")
+	p = expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lxnx: 1\n"), "storage.boot.lxnx", "chap_secret_arn, lun, portals, target, volume")
+	assert.NotContains(t, p.Fix, "did you mean")
+	p = expect(t, repl(t, baseGeneric, "workload: db01\n", "workload: db01\nfoo: 1\n"), "foo", "the keys under the top level are boot, failover")
+	assert.NotContains(t, p.Fix, "belongs under")
+	expect(t, repl(t, baseGeneric, "  primary_subnet:", "  primary_subnetxy:"), "outposts.primary_subnetxy", "did you mean `primary_subnet`?")
+	p = expect(t, repl(t, baseGeneric, "  primary_subnet:", "  primary_subnetxyz:"), "outposts.primary_subnetxyz", "the keys under outposts are")
+	assert.Equal(t, []string{"storage.boot", "storage.data[]"}, spec.SchemaPaths("lun"))
+	assert.Empty(t, spec.SchemaPaths("nothing"))
+	assert.Contains(t, spec.SchemaKeys(), "storage.data[].chap_secret_arn")
+	assert.NotContains(t, spec.SchemaKeys(), "storage.boot.portals[]")
+}
+
+// Line breaks and control characters are refused in every one-line field;
+// cloud_config may hold line breaks and tabs, but no other control character.
+func TestControlCharacters(t *testing.T) {
+	for _, c := range []struct{ old, new, field, words string }{
+		{"type: c6id.2xlarge", `type: "c6id.2xlarge\nreboot"`, "instance.type", "line break"},
+		{"type: c6id.2xlarge", `type: "c6id.2xlarge\r"`, "instance.type", "line break"},
+		{"type: c6id.2xlarge", `type: "c6id\u0000"`, "instance.type", "control character"},
+		{"type: c6id.2xlarge", `type: "c6id\u2028x"`, "instance.type", "control character"},
+		{`"192.168.50.11"`, `"192.168.50.11\u001b[2J"`, "storage.boot.portals[1]", "control character"},
+		{"primary_subnet: subnet-0a1b2c3d4e5f60718", `primary_subnet: "subnet-0a1b2c3d4e5f60718\u0007"`, "outposts.primary_subnet", "control character"},
+	} {
+		ps := problems(t, repl(t, baseGeneric, c.old, c.new))
+		require.Len(t, ps, 1, "%v", ps)
+		assert.Equal(t, c.field, ps[0].Field)
+		assert.Contains(t, ps[0].Message, c.words)
+	}
+	cc := baseGeneric + "guest:\n  cloud_config: \"#cloud-config\\nruncmd:\\n\\t- [ls]\\n\"\n"
+	require.Empty(t, problems(t, strings.Replace(cc, `\t- [ls]`, `  - [ls]`, 1)))
+	ps := problems(t, strings.Replace(cc, `\t- [ls]`, `  - [\u0007ls]`, 1))
+	require.Len(t, ps, 1, "%v", ps)
+	assert.Equal(t, "guest.cloud_config", ps[0].Field)
+	assert.Contains(t, ps[0].Message, "control character")
+}
+
+// NVMe/TCP data volumes on Windows are refused; an NVMe/TCP Windows boot alone is not refused for that.
+func TestWindowsNVMeData(t *testing.T) {
+	doc := repl(t, baseGeneric, "guest_os: linux", "guest_os: windows")
+	doc = repl(t, doc, "protocol: iscsi", "protocol: nvme-tcp")
+	doc = strings.ReplaceAll(doc, "iqn.2003-01.org.linux-iscsi.san1:", "nqn.2003-01.org.linux-nvme.san1:")
+	doc = repl(t, doc, "lni:\n  static:\n    address: 192.168.50.20/24\n    gateway: 192.168.50.1\n", "")
+	expect(t, doc, "storage.data", "not supported on Windows")
+	noData := repl(t, doc, "  data:\n    - target: nqn.2003-01.org.linux-nvme.san1:data-db01\n      portals: [\"192.168.50.10\"]\n      lun: 2\n", "")
+	for _, p := range problems(t, noData) {
+		assert.NotEqual(t, "storage.data", p.Field)
+	}
+}
