@@ -16,6 +16,7 @@ import (
 
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/sanboot"
+	"github.com/outposts-ha/outposts-ha/wizard"
 )
 
 // Options configure the wizard.
@@ -224,7 +225,7 @@ func (a *answers) problems() spec.Problems {
 	if err := cp.Validate(); err != nil && !errors.As(err, &ps) {
 		ps = spec.Problems{{Field: "(answers)", Message: err.Error()}}
 	}
-	ps = append(ps, offlineProblems(&cp)...)
+	ps = append(ps, wizard.OfflineProblems(&cp)...) // plan calls no array
 	return ps
 }
 
@@ -247,35 +248,6 @@ func (a *answers) check(field string) error {
 		}
 	}
 	return nil
-}
-
-// offlineProblems mirrors what `plan` needs beyond a valid spec (wizard's
-// offlineProblems is unexported): plan calls no array, so for vendors with an
-// API it must be told target, portals and LUN that setup would discover.
-func offlineProblems(s *spec.Spec) spec.Problems {
-	if s.Storage.Vendor == "generic" {
-		return nil // Validate already requires them
-	}
-	var ps spec.Problems
-	check := func(field string, v spec.Volume) {
-		if v.Target == "" {
-			ps = append(ps, spec.Problem{Field: field + ".target", Message: "is needed: plan renders offline and calls no array",
-				Fix: "give the target IQN/NQN the array serves (`outposts-ha array check` prints it)"})
-		}
-		if len(v.Portals) == 0 {
-			ps = append(ps, spec.Problem{Field: field + ".portals", Message: "is needed: plan renders offline and calls no array",
-				Fix: "list the array's portals (`outposts-ha array check` prints them)"})
-		}
-		if v.LUN == nil {
-			ps = append(ps, spec.Problem{Field: field + ".lun", Message: "is needed: plan renders offline and calls no array",
-				Fix: "give the LUN the array maps (or will map) to this initiator; setup later reads back the one it really assigns"})
-		}
-	}
-	check("storage.boot", s.Storage.Boot)
-	for i, v := range s.Storage.Data {
-		check(fmt.Sprintf("storage.data[%d]", i), v)
-	}
-	return ps
 }
 
 // validLUN checks the LUN text before the spec sees it, with a message that

@@ -165,7 +165,7 @@ func TestAccessibleAPIVendorLUNExplainedAtField(t *testing.T) {
 	assert.Equal(t, "storage.data", ie.Field, "the LUN was accepted on the second line")
 	assert.Contains(t, out, "Needed by plan, which calls no array", "the help says plan needs it")
 	assert.NotContains(t, out, "leave it out", "the help does not contradict plan")
-	assert.Contains(t, out, "! is needed: plan renders offline and calls no array")
+	assert.Contains(t, out, "! is needed to render offline")
 
 	// Piped, the empty LUN stops the run at that line.
 	_, _, err = ask(t, lines(l...), Options{})
