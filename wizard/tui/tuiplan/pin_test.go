@@ -1,6 +1,5 @@
-// Package tuiplan_test runs the wizard's saved answers through the real plan.
-// It lives apart from wizard/tui so that the tui tests do not depend on the
-// wizard package building.
+// Package tuiplan_test runs the wizard's saved answers through the real plan,
+// using only the exported API, as cmd does.
 package tuiplan_test
 
 // Item 3, end to end with the real plan (no fakes): the answers the wizard
