@@ -143,6 +143,7 @@ func TestPlanRefusesForeignFolder(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o600))
 	_, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: examples(t)[0], OutDir: out, NewUUID: noUUID}, nil)
 	require.ErrorContains(t, err, "holds no earlier plan")
+	assert.NoFileExists(t, filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".lock"), "a refused folder gets no lock file beside it")
 	got, err := os.ReadFile(filepath.Join(out, "notes.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "mine", string(got))

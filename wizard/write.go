@@ -65,6 +65,11 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	if err := checkWritable(out); err != nil {
 		return nil, err
 	}
+	// A foreign folder is refused before the lock file is made beside it;
+	// the check runs again under the lock.
+	if err := checkOutDir(out); err != nil {
+		return nil, err
+	}
 	wait := o.LockWait
 	if wait <= 0 {
 		wait = defaultLockWait
