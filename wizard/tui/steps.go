@@ -115,7 +115,7 @@ func allSteps() []step {
 		{"workload", func(a *answers) []field {
 			return []field{
 				a.input("workload", "Workload name", &a.s.Workload, "lowercase letters, digits and '-', e.g. web01; it names every resource"),
-				a.input("region", "AWS Region", &a.s.Region, "the Region both Outposts servers are anchored to, e.g. us-west-2", validRegion),
+				a.input("region", "AWS Region", &a.s.Region, "the Region both Outposts servers are anchored to, e.g. us-west-2", spec.ValidateRegion),
 				choose("guest_os", "Guest operating system", "", &a.s.GuestOS, options("linux", "windows")...),
 			}
 		}},
@@ -347,20 +347,4 @@ func intOrEmpty(v string) error {
 		return fmt.Errorf("%q is not a whole number", v)
 	}
 	return nil
-}
-
-// validRegion refuses a Region code AWS does not have. It is the thin
-// wrapper the brief allows; spec.Validate checks the same list once the spec
-// helper's real-Region check lands.
-func validRegion(v string) error {
-	if v == "" {
-		return nil // the spec check reports "is empty" with its fix
-	}
-	if _, ok := sanboot.RegionPartition(v); ok {
-		return nil
-	}
-	if s := sanboot.SuggestRegion(v); s != "" {
-		return fmt.Errorf("%s is not an AWS Region: did you mean %s?", sanboot.QuoteShort(v), s)
-	}
-	return fmt.Errorf("%s is not an AWS Region: use a Region code such as us-west-2", sanboot.QuoteShort(v))
 }
