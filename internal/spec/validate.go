@@ -94,7 +94,12 @@ func (s *Spec) Validate() error {
 	}
 
 	if err := sanboot.ValidateWorkloadName(s.Workload); err != nil {
-		c.add("workload", err.Error(), "use lowercase letters, digits and '-', e.g. web01")
+		// internal/naming quotes the whole value: echo only its start.
+		msg, fix := splitFix(strings.Replace(err.Error(), strconv.Quote(s.Workload), q(s.Workload), 1))
+		if fix == "" {
+			fix = "use lowercase letters, digits and '-', e.g. web01"
+		}
+		c.add("workload", msg, fix)
 	}
 	if msg, fix := regionProblem(s.Region); msg != "" {
 		c.add("region", msg, fix)

@@ -379,6 +379,7 @@ func TestShortEcho(t *testing.T) {
 	long := strings.Repeat("z", 5000)
 	for _, c := range []struct{ old, field string }{
 		{"type: c6id.2xlarge", "instance.type"},
+		{"workload: db01", "workload"},
 		{"region: us-west-2", "region"},
 		{"notification_email: oncall@example.com", "failover.notification_email"},
 		{"uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "identity.uuid"},
@@ -610,4 +611,107 @@ func TestWindowsNVMeData(t *testing.T) {
 	for _, p := range problems(t, noData) {
 		assert.NotEqual(t, "storage.data", p.Field)
 	}
+}
+
+// One change per case, every check of Validate: the package's own negative
+// tests, so that a mutation run of internal/spec alone sees each check fail.
+func TestEveryCheck(t *testing.T) {
+	g, o := baseGeneric, baseONTAP
+	const ontapEnv = "      env: ONTAP_PASSWORD\n"
+	pure := repl(t, repl(t, repl(t, o, "vendor: ontap", "vendor: pure"), "    username: oha-svc\n", ""), "    svm: svm_san1\n", "")
+	cases := []struct {
+		name, doc, field, words string
+	}{
+		{"empty workload", repl(t, g, "workload: db01", "workload: ''"), "workload", "empty"},
+		{"bad workload", repl(t, g, "workload: db01", "workload: Db01"), "workload", "use lowercase"},
+		{"empty region", repl(t, g, "region: us-west-2", "region: ''"), "region", "is empty"},
+		{"bad guest os", repl(t, g, "guest_os: linux", "guest_os: plan9"), "guest_os", "linux or windows"},
+		{"two credential sources: secret_arn and env", repl(t, o, ontapEnv, ontapEnv+"      secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:x\n"), "storage.management.credentials", "more than one"},
+		{"two credential sources: env and prompt", repl(t, o, ontapEnv, ontapEnv+"      prompt: true\n"), "storage.management.credentials", "more than one"},
+		{"two credential sources: secret_arn and prompt", repl(t, o, ontapEnv, "      prompt: true\n      secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:x\n"), "storage.management.credentials", "more than one"},
+		{"no credential source", repl(t, o, ontapEnv, "      prompt: false\n"), "storage.management.credentials", "names no credential source"},
+		{"bad credential arn", repl(t, o, ontapEnv, "      secret_arn: arn:aws:s3:::x\n"), "storage.management.credentials.secret_arn", "Secrets Manager ARN"},
+		{"bad env name", repl(t, o, ontapEnv, "      env: array_password\n"), "storage.management.credentials.env", "environment variable"},
+		{"no management", repl(t, o, "  management:\n    endpoint: https://ontap-cluster1.example.net\n    username: oha-svc\n    credentials:\n"+ontapEnv+"    svm: svm_san1\n", ""), "storage.management", "is missing"},
+		{"empty endpoint", repl(t, o, "endpoint: https://ontap-cluster1.example.net", "endpoint: ''"), "storage.management.endpoint", "is empty"},
+		{"missing username", repl(t, o, "    username: oha-svc\n", ""), "storage.management.username", "is empty"},
+		{"bad username", repl(t, o, "username: oha-svc", "username: 'oha svc'"), "storage.management.username", "characters arrays do not accept"},
+		{"pure with username", repl(t, pure, "    credentials:\n", "    username: x\n    credentials:\n"), "storage.management.username", "not used by Pure"},
+		{"missing svm", repl(t, o, "    svm: svm_san1\n", ""), "storage.management.svm", "storage VM"},
+		{"bad svm", repl(t, o, "svm: svm_san1", "svm: 'svm san1'"), "storage.management.svm", "not an SVM name"},
+		{"svm on pure", repl(t, pure, "    credentials:\n", "    svm: x\n    credentials:\n"), "storage.management.svm", "only applies to NetApp ONTAP"},
+		{"generic with management", repl(t, g, "  protocol: iscsi\n", "  protocol: iscsi\n  management:\n    endpoint: https://a.example.net\n"), "storage.management", "no management API"},
+		{"generic with volume", repl(t, g, "    lun: 1\n", "    lun: 1\n    volume: x\n"), "storage.boot.volume", "not used by the generic vendor"},
+		{"generic without target", repl(t, g, "    target: iqn.2003-01.org.linux-iscsi.san1:boot-db01\n", ""), "storage.boot.target", "is empty"},
+		{"generic without portals", repl(t, g, `    portals: ["192.168.50.10:3260", "192.168.50.11"]`+"\n", ""), "storage.boot.portals", "is empty"},
+		{"generic without lun", repl(t, g, "    lun: 1\n", ""), "storage.boot.lun", "is missing"},
+		{"bad volume name", repl(t, pure, "/vol/erp01_boot/lun0", "erp01 boot"), "storage.boot.volume", "characters array volume names cannot have"},
+		{"ONTAP path too deep", repl(t, o, "/vol/erp01_boot/lun0", "/vol/a/b/c/d"), "storage.boot.volume", "/vol/VOLUME/LUN"},
+		{"bad IQN", repl(t, g, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", "iqn.2003-13.org.x:y"), "storage.boot.target", "iqn.YYYY-MM"},
+		{"uppercase IQN", repl(t, g, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", "iqn.2003-01.org.Linux:y"), "storage.boot.target", "lowercase"},
+		{"NQN on iscsi", repl(t, g, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", "nqn.2003-01.org.x:y"), "storage.boot.target", "set protocol: nvme-tcp"},
+		{"duplicate portal", repl(t, g, `"192.168.50.11"]`, `"192.168.50.10"]`), "storage.boot.portals[1]", "repeats portal 0"},
+		{"bad chap arn", repl(t, g, "chap_secret_arn: arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/chap-AbCdEf", "chap_secret_arn: x"), "storage.boot.chap_secret_arn", "Secrets Manager ARN"},
+		{"bad uuid", repl(t, g, "uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "uuid: x"), "identity.uuid", "not a UUID"},
+		{"uuid without dashes", repl(t, g, "uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "uuid: 2f0e4c559b3a4c1e8d7a5a6b7c8d9e01"), "identity.uuid", "not a UUID"},
+		{"nil uuid", repl(t, g, "uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "uuid: 00000000-0000-0000-0000-000000000000"), "identity.uuid", "nil UUID"},
+		{"uppercase uuid", repl(t, g, "uuid: 2f0e4c55-9b3a-4c1e-8d7a-5a6b7c8d9e01", "uuid: 2F0E4C55-9b3a-4c1e-8d7a-5a6b7c8d9e01"), "identity.uuid", "lowercase"},
+		{"bad iqn authority", repl(t, g, "identity:\n", "identity:\n  iqn_authority: iqn.2024-01.example:x\n"), "identity.iqn_authority", "iqn.YYYY-MM"},
+		{"empty subnet", repl(t, g, "primary_subnet: subnet-0a1b2c3d4e5f60718", "primary_subnet: ''"), "outposts.primary_subnet", "is empty"},
+		{"bad subnet", repl(t, g, "secondary_subnet: subnet-0f1e2d3c4b5a69788", "secondary_subnet: sn-1"), "outposts.secondary_subnet", "not a subnet ID"},
+		{"same subnet", repl(t, g, "secondary_subnet: subnet-0f1e2d3c4b5a69788", "secondary_subnet: subnet-0a1b2c3d4e5f60718"), "outposts.secondary_subnet", "N+1 needs two servers"},
+		{"bad outpost", repl(t, g, "  secondary_subnet: subnet-0f1e2d3c4b5a69788\n", "  secondary_subnet: subnet-0f1e2d3c4b5a69788\n  secondary_outpost: op-1\n"), "outposts.secondary_outpost", "Outpost ID"},
+		{"same outpost", repl(t, g, "  secondary_subnet: subnet-0f1e2d3c4b5a69788\n", "  secondary_subnet: subnet-0f1e2d3c4b5a69788\n  primary_outpost: op-0123456789abcdef0\n  secondary_outpost: op-0123456789abcdef0\n"), "outposts.secondary_outpost", "same Outpost"},
+		{"automatic without primary outpost", repl(t, g, "  policy: confirmed\n", "  policy: automatic\n  automatic_risk_acknowledgement: \""+spec.AutomaticAck+"\"\n"), "outposts.primary_outpost", "required by the automatic policy"},
+		{"empty instance type", repl(t, g, "type: c6id.2xlarge", "type: ''"), "instance.type", "is empty"},
+		{"bad instance type", repl(t, g, "type: c6id.2xlarge", "type: huge"), "instance.type", "not an EC2 instance type"},
+		{"bad ami", repl(t, g, "helper_ami: ami-0123456789abcdef0", "helper_ami: ipxe"), "instance.helper_ami", "AMI ID"},
+		{"bad security group", repl(t, g, "security_group: sg-0123456789abcdef0", "security_group: default"), "instance.security_group", "security group ID"},
+		{"bad profile", repl(t, g, "instance_profile: oha-db01", "instance_profile: 'a b'"), "instance.instance_profile", "instance profile name"},
+		{"bad key pair", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  key_pair: 'a\"b'\n"), "instance.key_pair", "key pair name"},
+		{"role too long", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  instance_profile_role: "+strings.Repeat("r", 65)+"\n"), "instance.instance_profile_role", "at most 64"},
+		{"bad role", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  instance_profile_role: 'a b'\n"), "instance.instance_profile_role", "IAM role name"},
+		{"profile too long without role", repl(t, g, "instance_profile: oha-db01", "instance_profile: "+strings.Repeat("p", 65)), "instance.instance_profile_role", "longer than a role name"},
+		{"dhcp timeout with static", repl(t, g, "lni:\n", "lni:\n  dhcp_timeout: 5s\n"), "lni.dhcp_timeout", "together with lni.static"},
+		{"bad static address", repl(t, g, "address: 192.168.50.20/24", "address: 192.168.50.20"), "lni.static.address", "not an IPv4 address with a prefix"},
+		{"IPv6 static address", repl(t, g, "address: 192.168.50.20/24", "address: fd00::5/64"), "lni.static.address", "not an IPv4 address with a prefix"},
+		{"bad uefi path", repl(t, g, "failover:\n", "boot:\n  uefi_filename: 'EFI/x'\nfailover:\n"), "boot.uefi_filename", "UEFI path"},
+		{"bad policy", repl(t, g, "policy: confirmed", "policy: yolo"), "failover.policy", "confirmed"},
+		{"automatic without acknowledgement", repl(t, g, "policy: confirmed", "policy: automatic"), "failover.automatic_risk_acknowledgement", "to accept, set it to exactly"},
+		{"acknowledgement without automatic", repl(t, g, "  policy: confirmed\n", "  policy: confirmed\n  automatic_risk_acknowledgement: \""+spec.AutomaticAck+"\"\n"), "failover.automatic_risk_acknowledgement", "policy is not automatic"},
+		{"empty email", repl(t, g, "notification_email: oncall@example.com", "notification_email: ''"), "failover.notification_email", "is empty"},
+		{"bad email", repl(t, g, "notification_email: oncall@example.com", "notification_email: 'Ops <o@example.com>'"), "failover.notification_email", "plain email"},
+		{"cloud_config on windows", repl(t, repl(t, g, "guest_os: linux", "guest_os: windows"), "failover:\n", "guest:\n  cloud_config: 'a: 1'\nfailover:\n"), "guest.cloud_config", "not run on Windows"},
+		{"cloud_config not a mapping", g + "guest:\n  cloud_config: just text\n", "guest.cloud_config", "not a YAML mapping"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { expect(t, c.doc, c.field, c.words) })
+	}
+	// Checks that apply to LocalBoot (NVMe/TCP) only.
+	nv := repl(t, g, "protocol: iscsi", "protocol: nvme-tcp")
+	nv = strings.ReplaceAll(nv, "iqn.2003-01.org.linux-iscsi.san1:", "nqn.2003-01.org.linux-nvme.san1:")
+	nv = repl(t, nv, "    lun: 1\n", "    lun: 0\n")
+	expect(t, nv, "storage.boot.lun", "namespace ID in 1-4095")
+	expect(t, nv, "lni.static", "only applies to iSCSI SAN boot")
+	nv = repl(t, nv, "lni:\n  static:\n    address: 192.168.50.20/24\n    gateway: 192.168.50.1\n", "")
+	nv = repl(t, nv, "    lun: 0\n", "    lun: 1\n")
+	require.Empty(t, problems(t, nv))
+	expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "iqn.2003-01.org.x:y"), "storage.boot.target", "is an IQN, but storage.protocol is nvme-tcp")
+	expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "nqn.2003-01.org.X:y"), "storage.boot.target", "uppercase")
+	expect(t, nv+"boot:\n  uefi_filename: '\\EFI\\x.efi'\n", "boot.uefi_filename", "only applies to iSCSI SAN boot")
+	expect(t, nv+"guest:\n  cloud_config: 'a: 1'\n", "guest.cloud_config", "would also run on the LocalBoot helper")
+	// DHCP timeout limits: 1s and 10m pass, just outside does not.
+	dh := repl(t, g, "lni:\n  static:\n    address: 192.168.50.20/24\n    gateway: 192.168.50.1\n", "lni:\n  dhcp_timeout: X\n")
+	for _, ok := range []string{"1s", "10m"} {
+		require.Empty(t, problems(t, strings.Replace(dh, "X", ok, 1)), ok)
+	}
+	for _, bad := range []string{"999ms", "10m1s"} {
+		expect(t, strings.Replace(dh, "X", bad, 1), "lni.dhcp_timeout", "out of range")
+	}
+	expect(t, strings.Replace(dh, "X", "soon", 1), "lni.dhcp_timeout", "not a duration")
+	// Problems print as field: message (fix: ...), and Fields lists them.
+	ps := problems(t, repl(t, g, "workload: db01", "workload: ''"))
+	assert.Equal(t, []string{"workload"}, ps.Fields())
+	assert.True(t, strings.HasPrefix(ps.Error(), "the answers have 1 problem(s):\n  - workload: is empty (fix: "), ps.Error())
+	assert.Equal(t, "x: y", spec.Problem{Field: "x", Message: "y"}.String())
 }
