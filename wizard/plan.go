@@ -99,6 +99,17 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 	}
 	add("iam/operator-policy.json", append(pol, '\n'))
 
+	// What an administrator creates once per workload and Region before the
+	// stack can be deployed: the boundary of the stack's roles and the
+	// CloudFormation service role (see the summary's next steps).
+	sr, err := CloudFormationServiceRole(s)
+	if err != nil {
+		return nil, err
+	}
+	add("iam/stack-boundary-policy.json", sr.Boundary)
+	add("iam/stack-service-role-policy.json", sr.Policy)
+	add("iam/stack-service-role-trust.json", sr.Trust)
+
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
 	add("summary.txt", summary(p, ud, st.Unset()))
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })

@@ -61,6 +61,9 @@ func TestSummaryEndsWithNextStepsThatExistToday(t *testing.T) {
 		assert.Contains(t, tail, "still needs values for BundleBucket, BundleKey, PrimaryInstanceId", name)
 		assert.Contains(t, tail, "PrimaryInstanceId: the instance ID from step 4", name)
 		assert.Contains(t, tail, "aws cloudformation create-stack", name)
+		assert.Contains(t, tail, "--role-arn", "%s: the stack is deployed through its service role", name)
+		assert.Contains(t, tail, "aws iam create-policy --policy-name oha-", name)
+		assert.Contains(t, tail, "lambda/<sha256 of the bundle>.zip", "%s: BundleKey in the form the template accepts", name)
 		assert.NotContains(t, s, "setup fills them in", "%s: no promise of a command that does not exist", name)
 		for _, f := range []string{"--cli-input-json file://", "--template-body file://", "--parameters file://"} {
 			for _, line := range strings.Split(tail, "\n") {

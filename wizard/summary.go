@@ -18,6 +18,9 @@ var vendorNames = map[string]string{
 	"generic":    "a generic target",
 }
 
+// relaunchStep is the number of the next step that relaunches by hand.
+const relaunchStep = 7
+
 // oneSubsystem are the vendors whose array serves every NVMe namespace under
 // one subsystem NQN: a separate target for data is not possible there.
 var oneSubsystem = map[string]bool{"pure": true, "powerstore": true}
@@ -204,7 +207,7 @@ func failureSection(w func(string, ...any), s *spec.Spec) {
 	}
 	manual := func() {
 		w("               Recovery waits for you: make sure the primary cannot write (its server is off, or its")
-		w("               host is unmapped on the array), then launch %s by hand (Next steps, item 6;", recovery)
+		w("               host is unmapped on the array), then launch %s by hand (Next steps, item %d;", recovery, relaunchStep)
 		w("               `outposts-ha failover` is not released yet).")
 	}
 	switch s.Failover.Policy {
@@ -319,16 +322,25 @@ func nextSteps(w func(string, ...any), p *Plan, unset []string) {
 	if s.GuestOS == "windows" && len(s.Storage.Data) > 0 {
 		w("     Then run user-data/windows-data-volumes.ps1 on it once, as an administrator.")
 	}
-	w("  5. Deploy the recovery stack. stack/%s.parameters.json still needs values for %s:", st, strings.Join(unset, ", "))
+	cfn := stack.ServiceRoleName(s.Workload, r)
+	w("  5. An administrator creates, once per workload and Region, the permissions boundary of the stack's")
+	w("     roles and the CloudFormation service role the stack is deployed through:")
+	w("       aws iam create-policy --policy-name %s --policy-document file://iam/stack-boundary-policy.json", stack.BoundaryPolicyName(s.Workload, r))
+	w("       aws iam create-role --role-name %s --assume-role-policy-document file://iam/stack-service-role-trust.json", cfn)
+	w("       aws iam put-role-policy --role-name %s --policy-name %s --policy-document file://iam/stack-service-role-policy.json", cfn, stack.ServiceRolePolicyName)
+	w("  6. Deploy the recovery stack. stack/%s.parameters.json still needs values for %s", st, strings.Join(unset, ", "))
+	w("     (edit the file: replace %q):", stack.Placeholder)
 	for _, u := range unset {
 		switch u {
 		case "PrimaryInstanceId":
 			w("       PrimaryInstanceId: the instance ID from step 4;")
 		case "BundleBucket":
-			w("       BundleBucket: an S3 bucket in %s you upload the failover function bundle to", r)
-			w("         (assets/lambda/bootstrap.zip, written by `make build`);")
+			w("       BundleBucket: outposts-ha-<account ID>-%s, the bucket the operator policy lets you use", r)
+			w("         (create it once: aws s3 mb s3://outposts-ha-<account ID>-%s --region %s);", r, r)
 		case "BundleKey":
-			w("       BundleKey: the object key of that upload;")
+			w("       BundleKey: lambda/<sha256 of the bundle>.zip, the only form the template accepts. Upload the")
+			w("         failover function bundle (assets/lambda/bootstrap.zip in the repository, written by `make build`)")
+			w("         under that key: aws s3 cp bootstrap.zip s3://<BundleBucket>/lambda/$(sha256sum <bootstrap.zip | cut -d' ' -f1).zip")
 		default:
 			w("       %s: see the stack template's Parameters;", u)
 		}
@@ -336,8 +348,9 @@ func nextSteps(w func(string, ...any), p *Plan, unset []string) {
 	w("     then:")
 	w("       aws cloudformation create-stack --region %s --stack-name %s \\", r, st)
 	w("         --template-body file://stack/%s.yaml --parameters file://stack/%s.parameters.json \\", st, st)
-	w("         --capabilities CAPABILITY_NAMED_IAM")
+	w("         --capabilities CAPABILITY_NAMED_IAM \\")
+	w("         --role-arn \"$(aws iam get-role --role-name %s --query Role.Arn --output text)\"", cfn)
 	w("     and confirm the subscription email sent to %s.", s.Failover.NotificationEmail)
-	w("  6. When a failure waits for you (see above), once the primary cannot write:")
+	w("  %d. When a failure waits for you (see above), once the primary cannot write:", relaunchStep)
 	w("       aws ec2 run-instances --region %s --launch-template LaunchTemplateName=%s", r, recovery)
 }
