@@ -98,6 +98,11 @@ func (f *FakeClock) WithDeadline(parent context.Context, t time.Time) (context.C
 		t = pdl
 	}
 	c := &fakeCtx{parent: parent, dl: t, done: make(chan struct{})}
+	// Like context.WithDeadline: a parent that has ended ends the child at
+	// once (AfterFunc alone would do it a moment later, on a goroutine).
+	if err := parent.Err(); err != nil {
+		c.cancel(err)
+	}
 	stop := context.AfterFunc(parent, func() { c.cancel(parent.Err()) })
 	f.mu.Lock()
 	f.ctxs = append(f.ctxs, c)
@@ -132,8 +137,16 @@ func (c *fakeCtx) Value(k any) any             { return c.parent.Value(k) }
 
 func (c *fakeCtx) Err() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
+	err := c.err
+	c.mu.Unlock()
+	if err == nil {
+		// The parent's end is seen at once, not only once AfterFunc ran.
+		if perr := c.parent.Err(); perr != nil {
+			c.cancel(perr)
+			return c.Err()
+		}
+	}
+	return err
 }
 
 func (c *fakeCtx) cancel(err error) {

@@ -107,3 +107,25 @@ func TestFakeClockDeadlines(t *testing.T) {
 	assert.ErrorIs(t, child.Err(), context.DeadlineExceeded)
 	assert.Equal(t, 4*time.Second, clk.Slept())
 }
+
+// A child of an ended parent is ended at once, as with context.WithDeadline:
+// a record made under a killed invocation's context must not slip out.
+func TestFakeClockEndedParent(t *testing.T) {
+	clk := NewFakeClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	parent, cancel := context.WithCancel(context.Background())
+	cancel()
+	child, cancelChild := clk.WithTimeout(parent, time.Hour)
+	defer cancelChild()
+	assert.ErrorIs(t, child.Err(), context.Canceled)
+	select {
+	case <-child.Done():
+	default:
+		t.Fatal("Done not closed")
+	}
+	live, cancelLive := context.WithCancel(context.Background())
+	child2, cancelChild2 := clk.WithTimeout(live, time.Hour)
+	defer cancelChild2()
+	require.NoError(t, child2.Err())
+	cancelLive()
+	assert.ErrorIs(t, child2.Err(), context.Canceled, "seen at once after the parent ends")
+}
