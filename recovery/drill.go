@@ -85,7 +85,11 @@ func (e *Engine) Drill(ctx context.Context, req DrillRequest) (Report, error) {
 	case err != nil:
 		add("lock", false, "%v", err)
 	case lock.State == LockLaunched:
-		add("lock", false, "held: failed over to %s (token %s); run %s first", lock.Instance, lock.Token, FailbackCommand(e.cfg.Workload))
+		pending := ""
+		if lock.Retire == RetirePending {
+			pending = fmt.Sprintf("; the fenced old primary %s is not terminated yet (tag %s)", lock.Primary, naming.TagFenced)
+		}
+		add("lock", false, "held: failed over to %s (token %s)%s; run %s first", lock.Instance, lock.Token, pending, FailbackCommand(e.cfg.Workload))
 		blockers = append(blockers, fmt.Sprintf("nothing: the workload already failed over to %s and stays degraded until failback", lock.Instance))
 	default:
 		add("lock", false, "held in state %s (attempt %d, token %s): a failover is in progress or failed", lock.State, lock.Attempt, lock.Token)
