@@ -23,6 +23,9 @@ const (
 	BootSectorBanner = "MBR-OK"
 	// ReadFailedBanner is what the boot sector prints when INT 13h fails.
 	ReadFailedBanner = "MBR-READ-FAILED"
+	// IBFTPrefix starts each line where the boot sector dumps, in hex, an iSCSI
+	// Boot Firmware Table it found in base memory (see ParseIBFTs).
+	IBFTPrefix = "IBFT "
 
 	// ExitMarker is qemu's exit status when the boot sector printed the marker:
 	// it writes 0x10 to isa-debug-exit, which exits with (0x10<<1)|1.
@@ -90,19 +93,25 @@ func writeImage(f *os.File, size int64, mbr, marker []byte) error {
 	return err
 }
 
-// BootSector assembles the 512-byte real-mode boot sector that reads sector lba
-// of the boot drive (DL, as the BIOS or iPXE hands it over) into 0x8000 and
-// prints it as a NUL-terminated string on COM1.
+// BootSector assembles the 512-byte real-mode boot sector that first dumps
+// every iSCSI Boot Firmware Table it finds in base memory to COM1, then reads
+// sector lba of the boot drive (DL, as the BIOS or iPXE hands it over) into
+// 0x8000 and prints it as a NUL-terminated string on COM1.
 //
 //	cli; cld; ds=es=ss=0; sp=0x7c00; sti; [drive]=dl
 //	print "MBR-OK"
+//	for seg = 0x8000 .. 0xffff (every 16-byte paragraph of 512K-1M, where
+//	  the iBFT spec says to look and where iPXE's INT 13h code puts it):
+//	  if dword es:0 == "iBFT" and its length < 4096:
+//	    print "IBFT ", length bytes in hex, CR LF
 //	int 13h ah=42h (EDD read) with DAP{16, 1 sector, 0000:8000, lba}
 //	jc fail
 //	print 0x8000; out 0xf4, 0x10; halt: hlt; jmp halt
 //	fail: print "MBR-READ-FAILED"; out 0xf4, 0x11; jmp halt
-//	print: lodsb; test al,al; jz ret; wait for LSR bit 5 (0x3fd); out 0x3f8
 //
-// The UART needs no set-up: qemu's 16550 accepts bytes at any divisor.
+// The UART needs no set-up: qemu's 16550 accepts bytes at any divisor. The
+// dump may hold false hits (the four letters at a paragraph start by chance);
+// ParseIBFTs keeps only tables whose ACPI checksum holds.
 func BootSector(lba uint64) ([]byte, error) {
 	var a asm
 	a.emit(0xfa, 0xfc)           // cli; cld
@@ -115,6 +124,35 @@ func BootSector(lba uint64) ([]byte, error) {
 	a.abs16("drive", 0x88, 0x16) // mov [drive],dl
 	a.abs16("hello", 0xbe)       // mov si,hello
 	a.rel16("print", 0xe8)       // call print
+
+	a.emit(0xb8, 0x00, 0x80) // mov ax,0x8000
+	a.label("scan")
+	a.emit(0x8e, 0xc0)                                             // mov es,ax
+	a.emit(0x26, 0x66, 0x81, 0x3e, 0x00, 0x00, 'i', 'B', 'F', 'T') // cmp dword [es:0],"iBFT"
+	a.rel8("next", 0x75)                                           // jne next
+	a.emit(0x26, 0x83, 0x3e, 0x06, 0x00, 0x00)                     // cmp word [es:6],0 (length < 64K)
+	a.rel8("next", 0x75)                                           // jne next
+	a.emit(0x26, 0x8b, 0x0e, 0x04, 0x00)                           // mov cx,[es:4]
+	a.emit(0x81, 0xf9, 0x00, 0x10)                                 // cmp cx,0x1000
+	a.rel8("next", 0x73)                                           // jae next
+	a.emit(0x50)                                                   // push ax
+	a.abs16("ibft", 0xbe)                                          // mov si,ibft
+	a.rel16("print", 0xe8)                                         // call print
+	a.emit(0x31, 0xff)                                             // xor di,di
+	a.label("dump")
+	a.emit(0x26, 0x8a, 0x05) // mov al,[es:di]
+	a.rel16("hexbyte", 0xe8) // call hexbyte
+	a.emit(0x47)             // inc di
+	a.rel8("dump", 0xe2)     // loop dump
+	a.abs16("crlf", 0xbe)    // mov si,crlf
+	a.rel16("print", 0xe8)   // call print
+	a.emit(0x58)             // pop ax
+	a.label("next")
+	a.emit(0x40)         // inc ax
+	a.rel8("scan", 0x75) // jnz scan (ax wraps to 0 after 0xffff)
+	a.emit(0x31, 0xc0)   // xor ax,ax
+	a.emit(0x8e, 0xc0)   // mov es,ax
+
 	a.abs16("dap", 0xbe)         // mov si,dap
 	a.abs16("drive", 0x8a, 0x16) // mov dl,[drive]
 	a.emit(0xb4, 0x42)           // mov ah,0x42
@@ -133,20 +171,36 @@ func BootSector(lba uint64) ([]byte, error) {
 	a.emit(0xb0, 0x11)          // mov al,0x11
 	a.emit(0xe6, debugExitPort) // out 0xf4,al
 	a.rel8("halt", 0xeb)        // jmp halt
+
 	a.label("print")
-	a.emit(0xac)             // lodsb
-	a.emit(0x84, 0xc0)       // test al,al
-	a.rel8("done", 0x74)     // jz done
-	a.emit(0x88, 0xc3)       // mov bl,al
+	a.emit(0xac)          // lodsb
+	a.emit(0x84, 0xc0)    // test al,al
+	a.rel8("done", 0x74)  // jz done
+	a.rel16("putc", 0xe8) // call putc
+	a.rel8("print", 0xeb) // jmp print
+	a.label("hexbyte")
+	a.emit(0x50)             // push ax
+	a.emit(0xc0, 0xe8, 0x04) // shr al,4
+	a.rel16("nibble", 0xe8)  // call nibble
+	a.emit(0x58)             // pop ax
+	a.emit(0x24, 0x0f)       // and al,0x0f
+	a.label("nibble")
+	a.emit(0x04, '0')       // add al,'0'
+	a.emit(0x3c, '9')       // cmp al,'9'
+	a.rel8("putc", 0x76)    // jbe putc
+	a.emit(0x04, 'a'-'9'-1) // add al,'a'-'9'-1
+	a.label("putc")
+	a.emit(0x52)             // push dx
+	a.emit(0x50)             // push ax
 	a.emit(0xba, 0xfd, 0x03) // mov dx,0x3fd (line status)
 	a.label("wait")
 	a.emit(0xec)             // in al,dx
 	a.emit(0xa8, 0x20)       // test al,0x20 (transmit holding register empty)
 	a.rel8("wait", 0x74)     // jz wait
-	a.emit(0x88, 0xd8)       // mov al,bl
+	a.emit(0x58)             // pop ax
 	a.emit(0xba, 0xf8, 0x03) // mov dx,0x3f8 (data)
 	a.emit(0xee)             // out dx,al
-	a.rel8("print", 0xeb)    // jmp print
+	a.emit(0x5a)             // pop dx
 	a.label("done")
 	a.emit(0xc3) // ret
 	a.label("drive")
@@ -155,6 +209,10 @@ func BootSector(lba uint64) ([]byte, error) {
 	a.emit([]byte(BootSectorBanner + "\r\n\x00")...)
 	a.label("readerr")
 	a.emit([]byte(ReadFailedBanner + "\r\n\x00")...)
+	a.label("ibft")
+	a.emit([]byte(IBFTPrefix + "\x00")...)
+	a.label("crlf")
+	a.emit('\r', '\n', 0)
 	a.label("dap")                                     // disk address packet
 	a.emit(0x10, 0x00)                                 // size, reserved
 	a.emit(0x01, 0x00)                                 // sectors to read

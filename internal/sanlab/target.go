@@ -27,6 +27,10 @@ type TargetSpec struct {
 	Token string
 	// Size of the sparse disk image; 0 means DefaultDiskSize.
 	Size int64
+	// Image, when set, backs the LUN with this existing marker disk instead of
+	// writing a new one (two targets serving the same volume, as arrays with a
+	// target per node or port do). Token must then be the image's token.
+	Image string
 }
 
 // CHAP is an incoming (initiator-to-target) CHAP account.
@@ -62,8 +66,11 @@ func (s TargetSpec) validate() error {
 	if err := validName("target IQN", s.IQN); err != nil {
 		return err
 	}
-	if s.LUN < 1 || s.LUN > 16383 {
-		return fmt.Errorf("LUN %d: use 1-16383 (tgt keeps LUN 0 for its controller)", s.LUN)
+	if s.LUN < 1 || s.LUN > MaxLUN {
+		return fmt.Errorf("LUN %d: use 1-%d (tgt keeps LUN 0 for its controller; single-level SCSI addressing ends at %d)", s.LUN, MaxLUN, MaxLUN)
+	}
+	if s.Image != "" && s.Token == "" {
+		return fmt.Errorf("image %s: give the token written into it", s.Image)
 	}
 	if len(s.Initiators) == 0 {
 		return fmt.Errorf("no initiators: a lab target always has a name ACL")
@@ -102,9 +109,13 @@ func (l *Lab) AddTarget(ctx context.Context, s TargetSpec) (*Target, error) {
 	l.nextTID++
 	l.mu.Unlock()
 
-	t := &Target{TID: tid, IQN: s.IQN, LUN: s.LUN, Token: s.Token,
-		Image: filepath.Join(l.cfg.Dir, fmt.Sprintf("tid%d-lun%d.img", tid, s.LUN))}
-	if err := WriteDisk(t.Image, s.Size, s.Token); err != nil {
+	t := &Target{TID: tid, IQN: s.IQN, LUN: s.LUN, Token: s.Token, Image: s.Image}
+	if t.Image == "" {
+		t.Image = filepath.Join(l.cfg.Dir, fmt.Sprintf("tid%d-lun%d.img", tid, s.LUN))
+		if err := WriteDisk(t.Image, s.Size, s.Token); err != nil {
+			return nil, err
+		}
+	} else if err := qemuPathOK(t.Image); err != nil {
 		return nil, err
 	}
 	id := strconv.Itoa(tid)
@@ -144,6 +155,45 @@ func (l *Lab) AddTarget(ctx context.Context, s TargetSpec) (*Target, error) {
 		return nil, fmt.Errorf("target %s: CHAP account %s is not bound (accounts %q)", s.IQN, s.CHAP.User, accounts)
 	}
 	return t, nil
+}
+
+// MaxLUN is the largest LUN the lab serves: tgt reads a LUN field's first
+// level as peripheral (0-255) or flat-space (0-16383) addressing, and an
+// initiator can address nothing above 16383 with one level. tgtadm itself
+// accepts larger numbers that no initiator can then reach.
+const MaxLUN = 16383
+
+// AddLUN adds one more LUN to target t, backed by a new marker disk with its
+// own token (for example a decoy that a mis-encoded LUN would reach), and
+// returns that token.
+func (l *Lab) AddLUN(ctx context.Context, t *Target, lun int, size int64) (token string, err error) {
+	if lun < 1 || lun > MaxLUN {
+		return "", fmt.Errorf("LUN %d: use 1-%d", lun, MaxLUN)
+	}
+	token = NewToken()
+	img := filepath.Join(l.cfg.Dir, fmt.Sprintf("tid%d-lun%d.img", t.TID, lun))
+	if err := WriteDisk(img, size, token); err != nil {
+		return "", err
+	}
+	if _, err := l.tgtadm(ctx, "--lld", "iscsi", "--mode", "logicalunit", "--op", "new",
+		"--tid", strconv.Itoa(t.TID), "--lun", strconv.Itoa(lun), "--backing-store", img); err != nil {
+		return "", fmt.Errorf("add LUN %d to %s: %w", lun, t.IQN, err)
+	}
+	return token, nil
+}
+
+// AddPortal makes tgtd listen on one more port of the namespace's loopback,
+// for scripts that name a non-default port or several portals. Every target
+// is reachable on every portal, as tgt does it.
+func (l *Lab) AddPortal(ctx context.Context, port int) error {
+	if port < 1 || port > 65535 || port == TargetPort {
+		return fmt.Errorf("portal port %d: give 1-65535 other than %d (tgtd already listens there)", port, TargetPort)
+	}
+	if _, err := l.tgtadm(ctx, "--lld", "iscsi", "--mode", "portal", "--op", "new",
+		"--param", fmt.Sprintf("portal=127.0.0.1:%d", port)); err != nil {
+		return fmt.Errorf("add portal on port %d: %w", port, err)
+	}
+	return nil
 }
 
 // parseShow extracts the ACL and account entries of target tid from

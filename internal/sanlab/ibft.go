@@ -1,0 +1,151 @@
+package sanlab
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// IBFT is what a booted OS learns about its SAN paths from the iSCSI Boot
+// Firmware Table that iPXE installs before it hands over to the boot sector.
+// The boot sector dumps every table it finds; ParseIBFTs decodes them.
+type IBFT struct {
+	// Initiator is the initiator name the table carries.
+	Initiator string
+	// Targets lists the target structures, in control-block order.
+	Targets []IBFTTarget
+	// Length is the table's length in bytes.
+	Length int
+}
+
+// IBFTTarget is one target structure of an iBFT.
+type IBFTTarget struct {
+	Addr netip.Addr
+	Port uint16
+	// LUN is the 8-byte SCSI LUN structure, as sent on the wire.
+	LUN  [8]byte
+	Name string
+	// NIC is the index of the NIC structure the target is reached through.
+	NIC int
+}
+
+// Layout of the iBFT (IBM iSCSI Boot Firmware Table v1.03; the structures
+// Linux's drivers/firmware/iscsi_ibft.c reads): a 48-byte table header, then
+// the control structure, whose offsets point at the initiator, NIC and target
+// structures. Every structure starts with {id u8, version u8, length u16,
+// index u8, flags u8}; strings are {length u16, offset u16} pairs.
+const (
+	ibftHeaderLen    = 48
+	ibftIDControl    = 1
+	ibftIDInitiator  = 2
+	ibftIDTarget     = 4
+	ibftControlFixed = 10 // header (6), extensions, initiator offset
+	ibftTargetLen    = 54
+)
+
+// ParseIBFTs decodes the iBFT dumps the boot sector printed on the console
+// (lines starting with IBFTPrefix). Candidates whose signature, length or
+// checksum do not hold are skipped: the boot sector's scan can hit the four
+// letters by chance.
+func ParseIBFTs(console string) []IBFT {
+	var out []IBFT
+	for _, l := range strings.Split(console, "\n") {
+		if !strings.HasPrefix(l, IBFTPrefix) {
+			continue
+		}
+		raw, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(l, IBFTPrefix)))
+		if err != nil {
+			continue
+		}
+		if t, err := ParseIBFT(raw); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ParseIBFT decodes one table.
+func ParseIBFT(b []byte) (IBFT, error) {
+	le := binary.LittleEndian
+	if len(b) < ibftHeaderLen+ibftControlFixed || string(b[:4]) != "iBFT" {
+		return IBFT{}, fmt.Errorf("ibft: no table signature")
+	}
+	n := int(le.Uint32(b[4:]))
+	if n > len(b) || n < ibftHeaderLen+ibftControlFixed {
+		return IBFT{}, fmt.Errorf("ibft: length %d does not fit the %d bytes dumped", n, len(b))
+	}
+	b = b[:n]
+	var sum byte
+	for _, c := range b {
+		sum += c
+	}
+	if sum != 0 {
+		return IBFT{}, fmt.Errorf("ibft: checksum does not hold")
+	}
+	ctl := b[ibftHeaderLen:]
+	if ctl[0] != ibftIDControl {
+		return IBFT{}, fmt.Errorf("ibft: no control structure at %d", ibftHeaderLen)
+	}
+	ctlLen := int(le.Uint16(ctl[2:]))
+	if ctlLen < ibftControlFixed || ibftHeaderLen+ctlLen > n {
+		return IBFT{}, fmt.Errorf("ibft: control length %d", ctlLen)
+	}
+	str := func(at int) string {
+		if at+4 > len(b) {
+			return ""
+		}
+		l, off := int(le.Uint16(b[at:])), int(le.Uint16(b[at+2:]))
+		if off == 0 || off+l > len(b) {
+			return ""
+		}
+		return string(b[off : off+l])
+	}
+	t := IBFT{Length: n}
+	if off := int(le.Uint16(ctl[8:])); off != 0 && off+6 <= n && b[off] == ibftIDInitiator {
+		t.Initiator = str(off + ibftInitiatorNameAt)
+	}
+	// After the initiator offset come (nic, target) offset pairs.
+	for at := ibftControlFixed + 2; at+2 <= ctlLen; at += 4 {
+		off := int(le.Uint16(ctl[at:]))
+		if off == 0 {
+			continue
+		}
+		if off+ibftTargetLen > n || b[off] != ibftIDTarget {
+			return IBFT{}, fmt.Errorf("ibft: target offset %d does not point at a target", off)
+		}
+		s := b[off:]
+		var tg IBFTTarget
+		ip := netip.AddrFrom16([16]byte(s[6:22]))
+		tg.Addr = ip.Unmap()
+		tg.Port = le.Uint16(s[22:])
+		copy(tg.LUN[:], s[24:32])
+		tg.NIC = int(s[33])
+		tg.Name = str(off + 34)
+		t.Targets = append(t.Targets, tg)
+	}
+	return t, nil
+}
+
+// ibftInitiatorNameAt is the offset of the initiator name string inside the
+// initiator structure: header (6), iSNS (16), SLP (16), primary and secondary
+// radius (2x16), then the name.
+const ibftInitiatorNameAt = 6 + 16 + 16 + 16 + 16
+
+// LUNField renders an 8-byte SCSI LUN the way iPXE's SAN URI writes it: up
+// to four '-'-separated 16-bit big-endian groups in hex, trailing zero groups
+// left out (scsi_parse_lun reads exactly this).
+func LUNField(lun [8]byte) string {
+	groups := make([]string, 0, 4)
+	last := 0
+	for i := range 4 {
+		v := binary.BigEndian.Uint16(lun[2*i:])
+		groups = append(groups, fmt.Sprintf("%x", v))
+		if v != 0 {
+			last = i
+		}
+	}
+	return strings.Join(groups[:last+1], "-")
+}
+
