@@ -148,4 +148,3 @@ func LUNField(lun [8]byte) string {
 	}
 	return strings.Join(groups[:last+1], "-")
 }
-
