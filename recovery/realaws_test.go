@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -236,6 +237,117 @@ func TestPrimaryReach(t *testing.T) {
 			rc := e.primaryReach(context.Background())
 			assert.Equal(t, tc.connected, rc.connected)
 			assert.Contains(t, rc.detail, tc.detail)
+		})
+	}
+}
+
+// fakeEC2 answers the calls retire makes: instance states, status checks,
+// CreateTags and TerminateInstances (which may be refused).
+type fakeEC2 struct {
+	EC2
+	states       map[string]string
+	checksOK     bool
+	terminateErr error
+	terminated   []string
+	tagged       []string
+}
+
+func (f *fakeEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	out := &ec2.DescribeInstancesOutput{}
+	for _, id := range in.InstanceIds {
+		if st, ok := f.states[id]; ok {
+			out.Reservations = append(out.Reservations, ec2types.Reservation{Instances: []ec2types.Instance{{
+				InstanceId: aws.String(id), State: &ec2types.InstanceState{Name: ec2types.InstanceStateName(st)},
+			}}})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEC2) DescribeInstanceStatus(_ context.Context, in *ec2.DescribeInstanceStatusInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceStatusOutput, error) {
+	st := ec2types.SummaryStatusInitializing
+	if f.checksOK {
+		st = ec2types.SummaryStatusOk
+	}
+	out := &ec2.DescribeInstanceStatusOutput{}
+	for _, id := range in.InstanceIds {
+		out.InstanceStatuses = append(out.InstanceStatuses, ec2types.InstanceStatus{InstanceId: aws.String(id),
+			InstanceStatus: &ec2types.InstanceStatusSummary{Status: st}, SystemStatus: &ec2types.InstanceStatusSummary{Status: ec2types.SummaryStatusOk}})
+	}
+	return out, nil
+}
+
+func (f *fakeEC2) CreateTags(_ context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	f.tagged = append(f.tagged, in.Resources...)
+	return &ec2.CreateTagsOutput{}, nil
+}
+
+func (f *fakeEC2) TerminateInstances(_ context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	if f.terminateErr != nil {
+		return nil, f.terminateErr
+	}
+	f.terminated = append(f.terminated, in.InstanceIds...)
+	return &ec2.TerminateInstancesOutput{TerminatingInstances: []ec2types.InstanceStateChange{{
+		InstanceId: aws.String(in.InstanceIds[0]), CurrentState: &ec2types.InstanceState{Name: ec2types.InstanceStateNameShuttingDown},
+	}}}, nil
+}
+
+// retire's cases with fakes (EC2, SSM) and a virtual clock: terminated only
+// once the recovery instance passes its checks; otherwise pending, with the
+// reason (and a refused terminate's error) in the detail, the lock saying
+// pending, and ErrRetirePending returned; a primary already gone is done.
+func TestRetireCases(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		primary    string // state, "" = unknown to EC2
+		running    bool
+		checksOK   bool
+		refuse     error
+		want       string
+		terminated bool
+	}{
+		{"checks pass", "stopped", true, true, nil, RetireDone, true},
+		{"checks never pass", "stopped", true, false, nil, RetirePending, false},
+		{"not running yet", "stopped", false, true, nil, RetirePending, false},
+		{"terminate refused", "stopped", true, true, errors.New("UnauthorizedOperation: not allowed"), RetirePending, false},
+		{"already terminated", "terminated", true, true, nil, RetireDone, false},
+		{"unknown to EC2", "", true, true, nil, RetireDone, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			states := map[string]string{"i-rec": "running"}
+			if tc.primary != "" {
+				states["i-old"] = tc.primary
+			}
+			fe := &fakeEC2{states: states, checksOK: tc.checksOK, terminateErr: tc.refuse}
+			clk := NewFakeClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+			e := unitEngine(t, Deps{EC2: fe, SSM: &busySSM{}, SNS: nilSNS{}, CloudWatch: nilCW{}, Clock: clk})
+			r := &run{primary: instance{id: "i-old", state: tc.primary}, tl: Timeline{Workload: "web01"}}
+			l := Lock{Token: "t", State: LockLaunched, Instance: "i-rec", Primary: "i-old", Retire: RetirePending}
+			detail, err := e.retire(context.Background(), r, &l, tc.running)
+			assert.Equal(t, tc.want, l.Retire)
+			stored, rerr := ReadLock(context.Background(), e.ssm, "web01")
+			require.NoError(t, rerr)
+			assert.Equal(t, tc.want, stored.Retire, "the lock records it")
+			if tc.terminated {
+				require.NoError(t, err)
+				assert.Equal(t, []string{"i-old"}, fe.terminated)
+				assert.Equal(t, []string{"i-old"}, fe.tagged, "tagged fenced before the terminate")
+				assert.Contains(t, detail, "terminated the old primary i-old")
+			} else {
+				assert.Empty(t, fe.terminated)
+			}
+			if tc.want == RetirePending {
+				require.ErrorIs(t, err, ErrRetirePending)
+				assert.Contains(t, detail, "not terminated yet")
+				if tc.refuse != nil {
+					assert.Contains(t, detail, "UnauthorizedOperation")
+				}
+				if tc.running && !tc.checksOK {
+					assert.Equal(t, e.cfg.RetireTimeout, clk.Slept(), "waited RetireTimeout (virtual) for the checks")
+				}
+			}
+			require.NotEmpty(t, r.tl.Events)
+			assert.Equal(t, "terminate", r.tl.Events[len(r.tl.Events)-1].Step)
 		})
 	}
 }
