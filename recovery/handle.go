@@ -587,8 +587,11 @@ func (e *Engine) awaitApproval(ctx context.Context, r *run, f Fence, healthErr e
 	if f.StopError != "" {
 		details = append(details, "The force-stop failed: "+f.StopError)
 	}
+	if f.Unreachable {
+		details = append(details, "The primary's Outpost is not connected, so no stop was sent: during a service-link outage the instance keeps running and may still be serving. Primary unreachable, not confirmed stopped.")
+	}
 	if !r.manual {
-		details = append(details, "The function re-evaluates this alarm on its two automatic retries (about 1 and 2 minutes apart) and launches as soon as EC2 confirms the stop; after that the event goes to the dead-letter queue.")
+		details = append(details, "The function re-evaluates this alarm on its two automatic retries (about 1 and 2 minutes apart): it force-stops the primary once its Outpost is connected again, and launches as soon as EC2 confirms the stop; after that the event goes to the dead-letter queue.")
 	}
 	details = append(details, "Only once you have verified the primary server is powered off or cut off from the array, approve with:")
 	base := fmt.Errorf("%w: %s", ErrAwaitingConfirmation, f.Detail)

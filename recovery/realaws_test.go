@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -350,4 +352,30 @@ func TestRetireCases(t *testing.T) {
 			assert.Equal(t, "terminate", r.tl.Events[len(r.tl.Events)-1].Step)
 		})
 	}
+}
+
+// capCW records SetAlarmState calls.
+type capCW struct {
+	CloudWatch
+	set []string
+}
+
+func (c *capCW) SetAlarmState(_ context.Context, in *cloudwatch.SetAlarmStateInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error) {
+	c.set = append(c.set, aws.ToString(in.AlarmName)+"="+string(in.StateValue))
+	return &cloudwatch.SetAlarmStateOutput{}, nil
+}
+
+// Re-arm (fake CloudWatch): only alarms still in ALARM are set to OK, and the
+// run's reason says so.
+func TestRearmSetsOnlyAlarmsInAlarm(t *testing.T) {
+	cw := &capCW{}
+	e := unitEngine(t, Deps{EC2: nilEC2{}, SSM: nilSSM{}, SNS: nilSNS{}, CloudWatch: cw})
+	r := &run{}
+	err := e.rearm(context.Background(), r, map[string]cwtypes.MetricAlarm{
+		"oha-web01-status":    {StateValue: cwtypes.StateValueAlarm},
+		"oha-web01-connected": {StateValue: cwtypes.StateValueOk},
+	}, "primary recovered")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"oha-web01-status=OK"}, cw.set)
+	assert.Contains(t, r.res.Reason, "re-armed oha-web01-status")
 }
