@@ -250,7 +250,7 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.add(path, "is "+nodeName(n)+" but must be "+kindName(t), "indent its keys below it, one per line: key: value")
 			return
 		}
-		w.walkMapping(n, t, path, map[string]int{}, false)
+		w.walkMapping(n, t, path, map[string]int{})
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			w.add(path, "is "+nodeName(n)+" but must be a list", `write it as ["a", "b"] or as lines starting with "- "`)
@@ -287,7 +287,7 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 // key to its line so that duplicates are named; keys that come from a '<<'
 // merge are checked against their own mapping only, since an explicit key may
 // override them.
-func (w *schemaWalker) walkMapping(n *yaml.Node, t reflect.Type, path string, seen map[string]int, _ bool) {
+func (w *schemaWalker) walkMapping(n *yaml.Node, t reflect.Type, path string, seen map[string]int) {
 	fields := structKeys(t)
 	for _, kv := range pairs(n) {
 		if !w.b.take() {
@@ -299,22 +299,15 @@ func (w *schemaWalker) walkMapping(n *yaml.Node, t reflect.Type, path string, se
 			continue
 		}
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+			// yaml.v3 has already refused a merge of anything but a mapping or a
+			// list of mappings.
 			src := w.resolve(v)
-			var maps []*yaml.Node
-			switch {
-			case src != nil && src.Kind == yaml.MappingNode:
-				maps = append(maps, src)
-			case src != nil && src.Kind == yaml.SequenceNode:
-				for _, c := range src.Content {
-					maps = append(maps, w.resolve(c))
-				}
+			maps := []*yaml.Node{src}
+			if src.Kind == yaml.SequenceNode {
+				maps = src.Content
 			}
 			for _, m := range maps {
-				if m == nil || m.Kind != yaml.MappingNode {
-					w.add(join(path, "<<"), "merges something that is not a mapping", "merge only mappings (<<: *name)")
-					continue
-				}
-				w.walkMapping(m, t, path, map[string]int{}, true)
+				w.walkMapping(w.resolve(m), t, path, map[string]int{})
 			}
 			continue
 		}

@@ -657,11 +657,11 @@ func endpointProblem(e string) (msg, fix string) {
 		return "is empty", "give the array's management URL, e.g. https://10.0.0.5"
 	}
 	authority := e
-	if i := strings.Index(authority, "://"); i >= 0 {
-		authority = authority[i+3:]
+	if _, after, ok := strings.Cut(authority, "://"); ok {
+		authority = after
 	}
-	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-		authority = authority[:i]
+	for _, sep := range []string{"/", "?", "#"} {
+		authority, _, _ = strings.Cut(authority, sep)
 	}
 	if strings.Contains(authority, "@") {
 		// The part before @ may be a password: never echo it.
@@ -686,7 +686,7 @@ func endpointProblem(e string) (msg, fix string) {
 	}
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 || (len(p) > 1 && p[0] == '0') {
+		if err != nil || n < 1 || n > 65535 || p != strconv.Itoa(n) {
 			return "has port " + q(p) + ", out of range", "use a port from 1 to 65535 in plain decimal, or leave it out for 443"
 		}
 	}

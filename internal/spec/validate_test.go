@@ -8,6 +8,7 @@ package spec_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -297,7 +298,20 @@ func TestEndpoint(t *testing.T) {
 			expect(t, repl(t, baseONTAP, ep, c.endpoint), "storage.management.endpoint", c.words)
 		})
 	}
-	for _, ok := range []string{"https://ontap-cluster1.example.net:1", "https://ontap-cluster1.example.net:65535", "https://10.0.0.5", "https://[fd00::5]:8443", "https://xn--ontp-cluster-p5a.example.net"} {
+	label := func(n int) string { return strings.Repeat("a", n) }
+	host253 := label(63) + "." + label(63) + "." + label(63) + "." + label(61)
+	require.Empty(t, problems(t, repl(t, baseONTAP, ep, "https://"+host253)))
+	expect(t, repl(t, baseONTAP, ep, "https://"+host253+"a"), "storage.management.endpoint", "longer than 253")
+	expect(t, repl(t, baseONTAP, ep, "https://"+label(64)+".example.net"), "storage.management.endpoint", "not a valid host name")
+	expect(t, repl(t, baseONTAP, ep, "https://a~b.example.net"), "storage.management.endpoint", "not a valid host name")
+	expect(t, repl(t, baseONTAP, ep, "https://a!b.example.net"), "storage.management.endpoint", "not a valid host name")
+	expect(t, repl(t, baseONTAP, ep, "https://a b.example.net"), "storage.management.endpoint", "not plain ASCII")
+	expect(t, repl(t, baseONTAP, ep, "https://#@x"), "storage.management.endpoint", "fragment")
+	expect(t, repl(t, baseONTAP, ep, "https://[fd00::5"), "storage.management.endpoint", "not an https://host[:port] URL")
+	expect(t, repl(t, baseONTAP, ep, "https://[::1]"), "storage.management.endpoint", "not a unicast")
+	expect(t, repl(t, baseONTAP, ep, "https://ontap-cluster1.example.net?x=1"), "storage.management.endpoint", "path or query")
+	expect(t, repl(t, baseONTAP, ep, "'https://ontap-cluster1.example.net:'"), "storage.management.endpoint", "out of range")
+	for _, ok := range []string{"https://ontap-cluster1.example.net/", "https://ontap-cluster1.example.net:1", "https://ontap-cluster1.example.net:65535", "https://10.0.0.5", "https://[fd00::5]:8443", "https://xn--ontp-cluster-p5a.example.net"} {
 		require.Empty(t, problems(t, repl(t, baseONTAP, ep, ok)), ok)
 	}
 	// A secret in the user info or the fragment is refused and never echoed.
@@ -669,6 +683,7 @@ func TestEveryCheck(t *testing.T) {
 		{"bad security group", repl(t, g, "security_group: sg-0123456789abcdef0", "security_group: default"), "instance.security_group", "security group ID"},
 		{"bad profile", repl(t, g, "instance_profile: oha-db01", "instance_profile: 'a b'"), "instance.instance_profile", "instance profile name"},
 		{"bad key pair", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  key_pair: 'a\"b'\n"), "instance.key_pair", "key pair name"},
+		{"gateway outside subnet", repl(t, g, "gateway: 192.168.50.1", "gateway: 10.0.0.1"), "lni.static.gateway", "give the SAN VLAN's gateway"},
 		{"role too long", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  instance_profile_role: "+strings.Repeat("r", 65)+"\n"), "instance.instance_profile_role", "at most 64"},
 		{"bad role", repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  instance_profile_role: 'a b'\n"), "instance.instance_profile_role", "IAM role name"},
 		{"profile too long without role", repl(t, g, "instance_profile: oha-db01", "instance_profile: "+strings.Repeat("p", 65)), "instance.instance_profile_role", "longer than a role name"},
@@ -687,6 +702,9 @@ func TestEveryCheck(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { expect(t, c.doc, c.field, c.words) })
 	}
+	// Name length edges: a 64-character role, or a 64-character profile without a role, pass.
+	require.Empty(t, problems(t, repl(t, g, "  instance_profile: oha-db01\n", "  instance_profile: oha-db01\n  instance_profile_role: "+strings.Repeat("r", 64)+"\n")))
+	require.Empty(t, problems(t, repl(t, g, "instance_profile: oha-db01", "instance_profile: "+strings.Repeat("p", 64))))
 	// Checks that apply to LocalBoot (NVMe/TCP) only.
 	nv := repl(t, g, "protocol: iscsi", "protocol: nvme-tcp")
 	nv = strings.ReplaceAll(nv, "iqn.2003-01.org.linux-iscsi.san1:", "nqn.2003-01.org.linux-nvme.san1:")
@@ -714,4 +732,78 @@ func TestEveryCheck(t *testing.T) {
 	assert.Equal(t, []string{"workload"}, ps.Fields())
 	assert.True(t, strings.HasPrefix(ps.Error(), "the answers have 1 problem(s):\n  - workload: is empty (fix: "), ps.Error())
 	assert.Equal(t, "x: y", spec.Problem{Field: "x", Message: "y"}.String())
+}
+
+// The expected type is named in the answers file's words.
+func TestExpectedTypes(t *testing.T) {
+	g, o := baseGeneric, baseONTAP
+	for _, c := range []struct{ doc, field, words string }{
+		{repl(t, g, "    lun: 1\n", "    lun: [1]\n"), "storage.boot.lun", "is a list but must be a whole number"},
+		{repl(t, g, "    lun: 1\n", "    lun: 1.5\n"), "storage.boot.lun", "plain decimal"},
+		{repl(t, o, "      env: ONTAP_PASSWORD\n", "      prompt: yes\n"), "storage.management.credentials.prompt", "is text but must be true or false"},
+		{repl(t, o, "      env: ONTAP_PASSWORD\n", "      prompt: 1\n"), "storage.management.credentials.prompt", "is a number but must be true or false"},
+		{repl(t, o, "      env: ONTAP_PASSWORD\n", "      prompt: {a: 1}\n"), "storage.management.credentials.prompt", "is a mapping but must be true or false"},
+		{repl(t, g, "lni:\n  static:\n    address: 192.168.50.20/24\n    gateway: 192.168.50.1\n", "lni: true\n"), "lni", "is true/false but must be a mapping of keys"},
+		{repl(t, g, "workload: db01", "workload: {a: 1}"), "workload", "is a mapping but must be text"},
+		{repl(t, g, "  data:\n", "  data: 3\n  x:\n"), "storage.data", "is a number but must be a list"},
+		{repl(t, g, "    lun: 1\n", "    ? [a]\n    : 1\n"), "storage.boot", "has a key that is a list"},
+		{repl(t, g, "    lun: 1\n", "    lun: 1\n    <<: 5\n"), "(file)", "is not valid YAML: map merge requires map"},
+		{"- a\n- b\n", "(file)", "is a list but must be a mapping of keys"},
+	} {
+		expect(t, c.doc, c.field, c.words)
+	}
+	// A merge of a list of mappings applies each; the explicit key wins.
+	m := repl(t, g, "identity:\n", "x_defaults: &p {portals: [\"192.168.50.10\"]}\nidentity:\n")
+	ps := problems(t, m)
+	require.NotEmpty(t, ps)
+	assert.Equal(t, "x_defaults", ps[0].Field)
+	merged := repl(t, g, "  data:\n    - target:", "  data:\n    - &d\n      target:")
+	merged = repl(t, merged, "identity:\n", "    - <<: [*d]\n      lun: 3\nidentity:\n")
+	require.Empty(t, problems(t, merged))
+	expect(t, repl(t, merged, "      lun: 3\n", "      lun: 3\n      lum: 4\n"), "storage.data[1].lum", "did you mean `lun`?")
+}
+
+func TestFieldValidators(t *testing.T) {
+	require.NoError(t, spec.ValidateEndpoint("https://array1.example.net"))
+	err := spec.ValidateEndpoint("https://admin:hunter2@array1.example.net")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.Contains(t, err.Error(), "is not shown): remove user:password@")
+	require.NoError(t, spec.ValidatePortal("192.168.50.10", "iscsi"))
+	require.NoError(t, spec.ValidatePortal("[fd00::1]:4420", "nvme-tcp"))
+	err = spec.ValidatePortal("10.20.30.300", "nvme-tcp")
+	var fe *spec.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, `"10.20.30.300" is not a valid IPv4 address`, fe.Message)
+	assert.Contains(t, fe.Fix, "IP[:port]")
+	assert.Equal(t, fe.Message+": "+fe.Fix, err.Error())
+	assert.Equal(t, "m", (&spec.FieldError{Message: "m"}).Error())
+}
+
+func TestReadRegularFileKinds(t *testing.T) {
+	dir := t.TempDir()
+	_, err := spec.ReadRegularFile(filepath.Join(dir, "missing"), 10)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = spec.ReadRegularFile("/dev/null", 10)
+	require.ErrorContains(t, err, "a character device")
+	_, err = spec.ReadRegularFile(dir, 10)
+	require.ErrorContains(t, err, "a folder")
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = spec.ReadRegularFile(sock, 10)
+	require.ErrorContains(t, err, "a socket")
+	// LoadFile reports parse and validation problems as Problems.
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("workload: [\n"), 0o600))
+	_, err = spec.LoadFile(bad)
+	var ps spec.Problems
+	require.ErrorAs(t, err, &ps)
+	require.NoError(t, os.WriteFile(bad, []byte(repl(t, baseGeneric, "workload: db01", "workload: ''")), 0o600))
+	_, err = spec.LoadFile(bad)
+	require.ErrorAs(t, err, &ps)
+	assert.Equal(t, "workload", ps[0].Field)
+	_, err = spec.LoadFile(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
