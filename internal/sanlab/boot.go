@@ -31,6 +31,9 @@ type NIC struct {
 	// server address); both or neither.
 	Net  netip.Prefix
 	Host netip.Addr
+	// Hostname is what slirp's DHCP hands out as option 12; iPXE copies it
+	// into the iBFT, where it takes room.
+	Hostname string
 }
 
 // BootSpec describes one boot.
@@ -245,6 +248,12 @@ func (n NIC) netdev(i int) (string, error) {
 			return "", fmt.Errorf("nic %d: host %v is not an IPv4 address inside %v", i, n.Host, n.Net)
 		}
 		d += fmt.Sprintf(",net=%s,host=%s", n.Net.Masked(), n.Host)
+	}
+	if n.Hostname != "" {
+		if err := validName("hostname", n.Hostname); err != nil {
+			return "", fmt.Errorf("nic %d: %w", i, err)
+		}
+		d += ",hostname=" + n.Hostname
 	}
 	return d, nil
 }

@@ -8,6 +8,7 @@ package sanlab
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -255,4 +256,75 @@ func TestNICNetdev(t *testing.T) {
 	assert.Error(t, err, "Net without Host")
 	_, err = NIC{Net: netip.MustParsePrefix("192.168.50.0/24"), Host: netip.MustParseAddr("10.0.2.2")}.netdev(1)
 	assert.Error(t, err, "Host outside Net")
+}
+
+func TestLUNField(t *testing.T) {
+	for _, tc := range []struct {
+		lun  [8]byte
+		want string
+	}{
+		{[8]byte{0, 1}, "1"},
+		{[8]byte{0, 0x1a}, "1a"},
+		{[8]byte{0x41, 0x01}, "4101"},
+		{[8]byte{0x7f, 0xff}, "7fff"},
+		{[8]byte{}, "0"},
+		{[8]byte{0, 1, 0, 2}, "1-2"},
+	} {
+		assert.Equal(t, tc.want, LUNField(tc.lun))
+	}
+}
+
+// TestIBFT builds a table the way iPXE lays it out and reads it back; the
+// e2e tier (TestPathCount) pins IBFTLength to tables iPXE really built.
+func TestIBFT(t *testing.T) {
+	const ini, tgt = "iqn.2026-11.test:i", "iqn.2026-11.test:t"
+	n := IBFTLength(ini, "", []string{tgt}, "", "")
+	assert.Equal(t, 512+len(ini)+1+len(tgt)+1, n, "two pairs of room even for one path")
+	assert.Equal(t, n+len(tgt)+1, IBFTLength(ini, "", []string{tgt, tgt}, "", ""))
+	assert.Equal(t, n+2+3, IBFTLength(ini, "", []string{tgt}, "u", "pw"), "CHAP strings per target")
+	assert.Equal(t, n+2, IBFTLength(ini, "h", []string{tgt}, "", ""))
+	assert.LessOrEqual(t, IBFTLength(ini, "", []string{tgt, tgt, tgt}, "", ""), BIOSIBFTMax, "three paths with very short names fit")
+	assert.Equal(t, 688+1, IBFTLength("", "", []string{"", "", ""}, "", "")-3, "three pairs take 688 bytes before any string")
+
+	le := binary.LittleEndian
+	b := make([]byte, n)
+	copy(b, "iBFT")
+	le.PutUint32(b[4:], uint32(n))
+	ctl := b[48:]
+	ctl[0] = 1
+	le.PutUint16(ctl[2:], 18)
+	le.PutUint16(ctl[8:], 80)     // initiator
+	le.PutUint16(ctl[12:], 0x100) // target 0 (nic 0 left out)
+	b[80] = 2
+	str := 512
+	le.PutUint16(b[80+ibftInitiatorNameAt:], uint16(len(ini)))
+	le.PutUint16(b[80+ibftInitiatorNameAt+2:], uint16(str))
+	copy(b[str:], ini)
+	str += len(ini) + 1
+	tg := b[0x100:]
+	tg[0] = 4
+	copy(tg[6:], []byte{10: 0xff, 11: 0xff, 12: 10, 13: 0, 14: 2, 15: 2})
+	le.PutUint16(tg[22:], 3270)
+	tg[24], tg[25] = 0x41, 0x01
+	le.PutUint16(tg[34:], uint16(len(tgt)))
+	le.PutUint16(tg[36:], uint16(str))
+	copy(b[str:], tgt)
+	var sum byte
+	for _, c := range b {
+		sum += c
+	}
+	b[9] = -sum
+
+	got := ParseIBFTs("noise\n" + IBFTPrefix + hex.EncodeToString(b) + "\n" + IBFTPrefix + "6942465400\n")
+	require.Len(t, got, 1, "the short false hit is skipped")
+	assert.Equal(t, ini, got[0].Initiator)
+	require.Len(t, got[0].Targets, 1)
+	assert.Equal(t, netip.MustParseAddr("10.0.2.2"), got[0].Targets[0].Addr)
+	assert.Equal(t, uint16(3270), got[0].Targets[0].Port)
+	assert.Equal(t, "4101", LUNField(got[0].Targets[0].LUN))
+	assert.Equal(t, tgt, got[0].Targets[0].Name)
+
+	b[9]++
+	_, err := ParseIBFT(b)
+	assert.ErrorContains(t, err, "checksum")
 }

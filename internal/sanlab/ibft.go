@@ -148,3 +148,41 @@ func LUNField(lun [8]byte) string {
 	}
 	return strings.Join(groups[:last+1], "-")
 }
+
+// BIOSIBFTMax is the room iPXE's BIOS build has for boot firmware tables:
+// XBFTAB_SIZE in src/arch/x86/interface/pcbios/int13.c. A larger iBFT makes
+// sanboot fail before the boot with "Could not describe SAN devices: No space
+// left on device" (ipxe.org/34852006). The EFI build installs the table
+// through the firmware's ACPI protocol and has no such fixed room.
+const BIOSIBFTMax = 768
+
+// IBFTLength is the length of the iBFT that iPXE (ibft_install in
+// src/drivers/block/ibft.c, 2020 and later) builds for one initiator, the
+// given targets (one per SAN path iPXE opened) and, when CHAP is used, the
+// same CHAP user and secret on every target. hostname is what DHCP handed out
+// (option 12), or "". The control block always has room for at least two
+// NIC/target pairs; every structure is 16-byte aligned; the strings follow,
+// each with its NUL.
+func IBFTLength(initiator, hostname string, targets []string, chapUser, chapSecret string) int {
+	pairs := max(2, len(targets))
+	align := func(n int) int { return (n + 15) &^ 15 }
+	n := align(ibftHeaderLen+ibftControlFixed+4*pairs) + align(ibftInitiatorLen) +
+		pairs*align(ibftNICLen) + pairs*align(ibftTargetLen)
+	n += len(initiator) + 1
+	if hostname != "" {
+		n += len(hostname) + 1
+	}
+	for _, t := range targets {
+		n += len(t) + 1
+		if chapUser != "" {
+			n += len(chapUser) + 1 + len(chapSecret) + 1
+		}
+	}
+	return n
+}
+
+// Structure lengths of the iBFT v1.03 layout (Linux iscsi_ibft.c).
+const (
+	ibftInitiatorLen = ibftInitiatorNameAt + 4 // 74
+	ibftNICLen       = 102
+)
