@@ -74,6 +74,9 @@ func init() {
 		// not checked (the reference gives no number for parameters).
 		r.tags(tagPolicy{service: "ssm", doc: docSSMPut, code: ssmInvalid, keyMax: 128, valueMax: 256, charset: tagChars}, "Tags", ssmTags(in.Tags))
 	})
+	register(func(in *ssm.DeleteParameterInput, r *report) {
+		ssmName(r, apiRef(uidSSM, "DeleteParameter"), str(in.Name), r.env.Region)
+	})
 	register(func(in *ssm.GetParameterInput, r *report) {
 		// GetParameter Name may carry a version or label selector
 		// ("name:3", "name:label").

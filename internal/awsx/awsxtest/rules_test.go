@@ -222,6 +222,8 @@ func TestSSMRules(t *testing.T) {
 		{"name at the length limit", put("/"+strings.Repeat("n", 1011-len("arn:aws:ssm:us-west-2:111122223333:parameter/")), "v"), ""},
 		{"name one over the limit", put("/"+strings.Repeat("n", 1012-len("arn:aws:ssm:us-west-2:111122223333:parameter/")), "v"), "ssm.name-length"},
 		{"bad tier", put("/oha/x", "v", func(in *ssm.PutParameterInput) { in.Tier = "Premium" }), "ssm.tier"},
+		{"delete ok", &ssm.DeleteParameterInput{Name: aws.String("/outposts-ha/db01/record")}, ""},
+		{"delete bad name", &ssm.DeleteParameterInput{Name: aws.String("/oha/a b")}, "ssm.name-chars"},
 		{"get with version selector", &ssm.GetParameterInput{Name: aws.String("/outposts-ha/db01/lock:3")}, ""},
 		{"get bad name", &ssm.GetParameterInput{Name: aws.String("/oha/a b")}, "ssm.name-chars"},
 	})
