@@ -3,6 +3,7 @@ package sanboot
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -350,15 +351,11 @@ func writeLinuxISCSI(b *bytes.Buffer, v ISCSIVolumes, mark, purpose string) {
 }
 
 func sortedPorts(m map[uint16]bool) []int {
-	var out []int
+	out := make([]int, 0, len(m))
 	for p := range m {
 		out = append(out, int(p))
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.Ints(out)
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -345,4 +346,40 @@ func TestEditDistance(t *testing.T) {
 	assert.Equal(t, 3, EditDistance("kitten", "sitting"))
 	assert.Equal(t, 99, EditDistance(strings.Repeat("a", 65), "b"))
 	assert.Equal(t, 0, EditDistance(strings.Repeat("a", 65), strings.Repeat("a", 65)))
+}
+
+func TestInitiatorIQNAndHostNQN(t *testing.T) {
+	id := uuid.MustParse("7f1c9a52-3c1e-4d38-9f55-0d2c1b7a9e10")
+	iqn, err := InitiatorIQN("", "web01", id)
+	require.NoError(t, err)
+	assert.Equal(t, fxInitiator, iqn)
+	iqn, err = InitiatorIQN("iqn.2024-01.com.example", "web01", id)
+	require.NoError(t, err)
+	assert.Equal(t, "iqn.2024-01.com.example:outposts-ha.web01."+id.String(), iqn)
+	_, err = InitiatorIQN("iqn.2024-13.com.example", "web01", id)
+	require.ErrorContains(t, err, "iqn authority")
+	_, err = InitiatorIQN("", "Web01", id)
+	require.ErrorContains(t, err, "workload name")
+	_, err = InitiatorIQN("", "web01", uuid.Nil)
+	require.ErrorContains(t, err, "nil UUID")
+	long := "iqn.2024-01." + strings.Repeat("a", 170) + ".com"
+	_, err = InitiatorIQN(long, "web01", id)
+	require.ErrorContains(t, err, "generated IQN")
+	nqn, err := HostNQN(id)
+	require.NoError(t, err)
+	assert.Equal(t, fxHostNQN, nqn)
+	_, err = HostNQN(uuid.Nil)
+	require.ErrorContains(t, err, "nil UUID")
+}
+
+func TestEFIPathLength(t *testing.T) {
+	p := func(n int) string { return `\EFI\` + strings.Repeat("a", n-5) }
+	require.NoError(t, ValidateEFIPath(p(255)))
+	require.Error(t, ValidateEFIPath(p(256)))
+}
+
+// Extra iSCSI ports are set up in ascending order (one semanage call per port).
+func TestSortedPorts(t *testing.T) {
+	assert.Equal(t, []int{860, 3261, 3262}, sortedPorts(map[uint16]bool{3262: true, 860: true, 3261: true}))
+	assert.Empty(t, sortedPorts(nil))
 }
