@@ -383,3 +383,41 @@ func TestSortedPorts(t *testing.T) {
 	assert.Equal(t, []int{860, 3261, 3262}, sortedPorts(map[uint16]bool{3262: true, 860: true, 3261: true}))
 	assert.Empty(t, sortedPorts(nil))
 }
+
+func TestIPXEWithoutLNI(t *testing.T) {
+	ip := fxIPXE()
+	ip.LNI = nil
+	out, err := RenderIPXE(*ip)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "\ndhcp || goto failed\n")
+	assert.NotContains(t, string(out), "ifclose")
+}
+
+func TestIQNForms(t *testing.T) {
+	for _, ok := range []string{"eui.02004567a425678d", "naa.52004567ba64678d", "naa.52004567ba64678d52004567ba64678d"} {
+		require.NoError(t, ValidateIQN(ok), ok)
+	}
+	for bad, words := range map[string]string{
+		"eui.02004567a425678":   "eui. followed by 16 hex digits",
+		"naa.52004567ba64678d5": "naa. followed by 16 or 32 hex digits",
+		"iqn.2024-01.a..b":      "iqn.YYYY-MM",
+		"x.2024-01.a":           "must start with iqn., eui. or naa.",
+	} {
+		require.ErrorContains(t, ValidateIQN(bad), words, bad)
+	}
+	_, err := ParsePortal("10.0.0.1/24", ISCSIPort)
+	require.ErrorContains(t, err, "is not IP[:port]")
+}
+
+func TestNotesSharedLocalBootSubsystem(t *testing.T) {
+	lb := fxLocalBootNVMe()
+	nvme := fxNVMe()
+	nvme.Subsystems[0].NQN = fxBootNQN
+	res, err := UserData(UserDataSpec{Guest: Linux, LocalBoot: &lb, NVMeData: &nvme})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(res.Notes, "\n"), "share target "+fxBootNQN)
+	nvme = fxNVMe()
+	res, err = UserData(UserDataSpec{Guest: Linux, LocalBoot: &lb, NVMeData: &nvme})
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(res.Notes, "\n"), "share target")
+}

@@ -122,9 +122,6 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 		}
 		return Portal{}, portalErr(s, "is not IP[:port] (IPv6 with a port goes in brackets: [fd00::1]:3260)")
 	}
-	if a.Is6() && !strings.HasPrefix(s, "[") {
-		return Portal{}, portalErr(s, "is not IP[:port] (IPv6 with a port goes in brackets: [fd00::1]:3260)")
-	}
 	if r := addrProblem(a); r != "" {
 		return Portal{}, portalErr(s, r)
 	}
@@ -192,5 +189,3 @@ func (p Portal) host() string {
 	}
 	return p.Addr.String()
 }
-
-func (p Portal) portString() string { return strconv.Itoa(int(p.Port)) }
