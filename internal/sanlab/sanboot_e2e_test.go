@@ -183,6 +183,29 @@ func TestSANBoot(t *testing.T) {
 			want: boots,
 		},
 		{
+			name:    "Outposts server static LNI with the first portal dead",
+			portals: []sanboot.Portal{deadPortal, targetPortal},
+			lni: &sanboot.LNI{Index: 1, Static: &sanboot.StaticAddress{
+				Address: netip.MustParsePrefix("10.0.2.15/24"),
+				Gateway: netip.MustParseAddr(sanlab.GuestHost),
+			}},
+			nics: outpostsNICs,
+			checkText: func(t *testing.T, script []byte) {
+				assert.Contains(t, string(script), "set net1/ip 10.0.2.15\n")
+				line := scriptLine(t, script, "sanboot ")
+				dead, live := strings.Index(line, ":3261:"), strings.Index(line, ":3260:")
+				assert.True(t, dead > 0 && live > dead, "want the dead portal first: %s", line)
+			},
+			checkRun: func(t *testing.T, r sanlab.Result) {
+				tables := sanlab.ParseIBFTs(r.Serial)
+				require.Len(t, tables, 1)
+				require.Len(t, tables[0].Targets, 2, "both paths are handed to the OS")
+				assert.Equal(t, uint16(3261), tables[0].Targets[0].Port)
+				assert.Equal(t, uint16(sanlab.TargetPort), tables[0].Targets[1].Port)
+			},
+			want: boots,
+		},
+		{
 			// Negative control for the two Outposts cases: with the cards
 			// swapped, net1 is the restricted one, so the LNI path must fail.
 			// Without this, a harness whose restriction did nothing would let

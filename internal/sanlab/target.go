@@ -182,6 +182,21 @@ func (l *Lab) AddLUN(ctx context.Context, t *Target, lun int, size int64) (token
 	return token, nil
 }
 
+// SetTargetOffline takes target t offline (tgt answers logins with "target
+// not currently operational") or back online: a storage node that is up on
+// the network but not serving.
+func (l *Lab) SetTargetOffline(ctx context.Context, t *Target, offline bool) error {
+	state := "ready"
+	if offline {
+		state = "offline"
+	}
+	if _, err := l.tgtadm(ctx, "--lld", "iscsi", "--mode", "target", "--op", "update",
+		"--tid", strconv.Itoa(t.TID), "--name", "state", "--value", state); err != nil {
+		return fmt.Errorf("set %s %s: %w", t.IQN, state, err)
+	}
+	return nil
+}
+
 // AddPortal makes tgtd listen on one more port of the namespace's loopback,
 // for scripts that name a non-default port or several portals. Every target
 // is reachable on every portal, as tgt does it.
