@@ -82,6 +82,7 @@ type StepState string
 
 // Step states, in the order a step goes through them.
 const (
+	StepPending StepState = "pending" // listed when the run starts, not begun
 	StepStarted StepState = "started" // written before the step's work: a crash leaves this
 	StepDone    StepState = "done"    // written after, with what it made
 	StepFailed  StepState = "failed"  // the step returned an error; a resume re-runs it

@@ -1,0 +1,384 @@
+package apply_test
+
+// Unit tests of the step runner, on the fake world of world_test.go (fake
+// inventory, fake steps, the Parameter Store fake, an injected clock). No
+// network, no wall clock.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outposts-ha/outposts-ha/internal/apply"
+	"github.com/outposts-ha/outposts-ha/internal/naming"
+	"github.com/outposts-ha/outposts-ha/internal/record"
+)
+
+// reference is the inventory a clean run leaves.
+func reference(t *testing.T) map[string]item {
+	t.Helper()
+	w := newWorld()
+	_, err := w.machine("run-ref").runner.Run(context.Background())
+	require.NoError(t, err)
+	return w.inv.snapshot()
+}
+
+func TestCleanRunJournalRecordEvents(t *testing.T) {
+	w := newWorld()
+	before := w.inv.snapshot()
+	m := w.machine("run-1")
+	res, err := m.runner.Run(context.Background())
+	require.NoError(t, err)
+
+	// Each step made its one thing, in order, with later steps reading
+	// earlier outputs.
+	assert.Equal(t, 4, w.inv.creates)
+	assert.Equal(t, "26", res.Output("array-map", "lun"))
+	ltID := res.Output("launch-template", "lt")
+	inst, n := w.inv.find(func(it item) bool { return it.Kind == "instance" && it.Tags[naming.TagWorkload] == workload })
+	require.Equal(t, 1, n)
+	assert.Equal(t, ltID, inst.Attrs["lt"], "launched from the template the previous step made")
+	assert.Equal(t, "1", w.inv.snapshot()["subnet-p"].Attrs["lni"])
+	assert.Len(t, before, 4)
+
+	// The journal: every step done, with its resources; the lease released.
+	j, err := m.runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, record.RunDone, j.State)
+	for i, name := range stepNames {
+		assert.Equal(t, name, j.Steps[i].Name)
+		assert.Equal(t, record.StepDone, j.Steps[i].State, name)
+		assert.Equal(t, 1, j.Steps[i].Attempts, name)
+		assert.Equal(t, time.Second, j.Steps[i].Ended.Sub(j.Steps[i].Started), "duration on the injected clock")
+	}
+	assert.Equal(t, []string{"subnet-p", "subnet-s"}, []string{j.Steps[0].Resources[0].ID, j.Steps[0].Resources[1].ID})
+	assert.False(t, j.Steps[0].Resources[1].CreatedByUs, "a subnet that already had LNI is listed, not ours")
+	l, _, err := m.runner.Store.GetLease(context.Background())
+	require.NoError(t, err)
+	assert.True(t, l.Released)
+
+	// The record: the answers and every resource, with IDs.
+	r, err := m.runner.Store.GetRecord(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, answers, r.Answers)
+	var ids []string
+	for _, x := range r.Resources {
+		ids = append(ids, x.ID)
+	}
+	assert.Contains(t, ids, inst.ID)
+	assert.Contains(t, ids, ltID)
+	assert.Equal(t, inst.ID, r.Outputs["launch.instance"])
+
+	// Events: started then done for every step, with duration and IDs.
+	var got []string
+	for _, e := range m.events {
+		assert.Equal(t, len(stepNames), e.Total)
+		got = append(got, fmt.Sprintf("%d %s %s", e.Index, e.Step, e.State))
+		if e.State == record.StepDone {
+			assert.Equal(t, time.Second, e.Duration)
+			assert.NotEmpty(t, e.Resources)
+		}
+	}
+	var want []string
+	for i, n := range stepNames {
+		want = append(want, fmt.Sprintf("%d %s started", i, n), fmt.Sprintf("%d %s done", i, n))
+	}
+	assert.Equal(t, want, got)
+
+	// Re-running after success changes nothing and runs no step.
+	m2 := w.machine("run-2")
+	_, err = m2.runner.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 4, w.inv.creates)
+	for _, e := range m2.events {
+		assert.True(t, e.Resumed, "%s came from the journal", e.Step)
+	}
+}
+
+// The fault-injection matrix: for each step and each way of failing (an
+// error before it makes anything, an error after it made its resource
+// without reporting it, a crash of the machine after the step finished but
+// before the journal said so), run, then resume on another machine, and
+// assert the inventory is exactly the clean run's (no duplicates); then abort
+// and assert it is exactly as before setup. Also abort straight after the
+// failure.
+func TestFaultInjectionResumeAndAbort(t *testing.T) {
+	ref := reference(t)
+	for _, point := range []string{"before", "after", "crash"} {
+		for _, step := range stepNames {
+			t.Run(point+"/"+step, func(t *testing.T) {
+				for _, abortOnly := range []bool{false, true} {
+					w := newWorld()
+					before := w.inv.snapshot()
+					w.fault = fault{step: step, point: point}
+					m1 := w.machine("run-1")
+					_, err := m1.runner.Run(context.Background())
+					require.Error(t, err)
+					if point == "crash" {
+						require.ErrorIs(t, err, errDead)
+						// The dead machine's lease blocks others until it expires.
+						_, err = w.machine("run-early").runner.Run(context.Background())
+						var held *record.LeaseHeldError
+						require.ErrorAs(t, err, &held)
+						w.clock.Add(31 * time.Minute)
+					} else {
+						require.ErrorIs(t, err, errInjected)
+					}
+					j, err := w.machine("observer").runner.Store.GetJournal(context.Background())
+					require.NoError(t, err, "a second machine sees the journal")
+					assert.Contains(t, []record.RunState{record.RunStopped, record.RunRunning}, j.State)
+					assert.NotEqual(t, record.StepDone, j.Step(step).State, "the failed step is not done")
+
+					if !abortOnly {
+						m2 := w.machine("run-2")
+						_, err = m2.runner.Run(context.Background())
+						require.NoError(t, err)
+						after := w.inv.snapshot()
+						assert.Equal(t, ref, after, "resumed run leaves exactly the clean run's inventory:\n%s", describeInventory(after))
+						assert.Equal(t, 4, w.inv.creates, "no duplicate was ever created")
+						if point == "crash" {
+							assert.Contains(t, m2.events[0].Note, "run-1", "the takeover of the dead run's lease is reported")
+						}
+						j, err = m2.runner.Store.GetJournal(context.Background())
+						require.NoError(t, err)
+						assert.Equal(t, record.RunDone, j.State)
+						assert.Len(t, j.Runs, 2, "the run refused for the lease left no trace")
+					}
+
+					ma := w.machine("run-abort")
+					require.NoError(t, ma.runner.Abort(context.Background()))
+					after := w.inv.snapshot()
+					assert.Equal(t, before, after, "abort leaves the inventory exactly as before setup:\n%s", describeInventory(after))
+					assert.Empty(t, w.ssm.Names(), "no record, journal or lease left in Parameter Store")
+					assert.Empty(t, w.foreign, "Undo was never given a resource setup did not create")
+					for id, n := range w.undoneBy {
+						assert.Equal(t, 1, n, "%s undone once", id)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A resource that existed before setup (the workload's array host, made by
+// hand) is found and listed but not created by us; abort leaves it.
+func TestAbortLeavesWhatItDidNotCreate(t *testing.T) {
+	w := newWorld()
+	tags := ours()
+	tags["step"] = "array-host"
+	w.inv.items["host-mine-before"] = item{Kind: "host", ID: "host-mine-before", Name: "oha-web01", Tags: tags}
+	before := w.inv.snapshot()
+	m := w.machine("run-1")
+	// The host step adopts an existing host of the workload's name and
+	// reports it as not created by us.
+	steps := m.runner.Steps
+	inner := steps[1]
+	steps[1] = &fakeStep{name: "array-host",
+		find: inner.Find,
+		do: func(ctx context.Context, p apply.Results) (apply.Result, error) {
+			if it, n := w.inv.find(func(it item) bool { return it.Kind == "host" && it.Name == "oha-web01" }); n == 1 {
+				return apply.Result{Resources: []record.Resource{{Type: "host", ID: it.ID, CreatedByUs: false}},
+					Outputs: map[string]string{"host": it.ID}}, nil
+			}
+			return inner.Do(ctx, p)
+		},
+		undo: inner.Undo}
+	_, err := m.runner.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 3, w.inv.creates, "the host was reused")
+	require.NoError(t, w.machine("run-abort").runner.Abort(context.Background()))
+	assert.Equal(t, before, w.inv.snapshot())
+	assert.Empty(t, w.foreign)
+	_, still := w.undoneBy["host-mine-before"]
+	assert.False(t, still, "Undo never saw the pre-existing host")
+}
+
+// Ctrl-C (context cancel) during a step: the step finishes and is journaled
+// done, the run stops before the next one, and a resume completes.
+func TestCancelStopsAfterCurrentStep(t *testing.T) {
+	w := newWorld()
+	m := w.machine("run-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := m.runner.Steps[2]
+	var stepCtxErr error
+	m.runner.Steps[2] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
+		do: func(c context.Context, p apply.Results) (apply.Result, error) {
+			cancel() // Ctrl-C arrives while array-map runs
+			stepCtxErr = c.Err()
+			return inner.Do(c, p)
+		}}
+	_, err := m.runner.Run(ctx)
+	require.ErrorIs(t, err, apply.ErrInterrupted)
+	require.NoError(t, stepCtxErr, "the running step is not cut")
+	j, err := m.runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, record.RunInterrupted, j.State)
+	assert.Equal(t, record.StepDone, j.Step("array-map").State)
+	assert.Equal(t, record.StepPending, j.Step("launch-template").State)
+	assert.Equal(t, 2, w.inv.creates)
+	l, _, err := m.runner.Store.GetLease(context.Background())
+	require.NoError(t, err)
+	assert.True(t, l.Released, "an interrupted run gives the lease back")
+
+	_, err = w.machine("run-2").runner.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 4, w.inv.creates)
+
+	// A cancelled abort stops after the current undo and can be continued.
+	actx, acancel := context.WithCancel(context.Background())
+	ma := w.machine("run-abort")
+	rec := ma.runner.Steps[5]
+	ma.runner.Steps[5] = &fakeStep{name: rec.Name(), find: rec.Find, do: rec.Do,
+		undo: func(c context.Context, r apply.Result) error { acancel(); return rec.Undo(c, r) }}
+	require.ErrorIs(t, ma.runner.Abort(actx), apply.ErrInterrupted)
+	j, err = ma.runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, record.RunAborting, j.State)
+	assert.Equal(t, record.StepUndone, j.Step("record").State)
+	assert.Equal(t, record.StepDone, j.Step("launch").State)
+	// A run refuses while an abort is under way.
+	_, err = w.machine("run-3").runner.Run(context.Background())
+	require.ErrorContains(t, err, "abort")
+	require.NoError(t, w.machine("run-abort-2").runner.Abort(context.Background()))
+	assert.Equal(t, newInventory().snapshot(), w.inv.snapshot())
+	assert.Empty(t, w.ssm.Names())
+}
+
+// Two machines start setup of the same workload at the same time: exactly one
+// gets the lease and applies; the other is told who holds it and changes
+// nothing.
+func TestTwoConcurrentRunners(t *testing.T) {
+	w := newWorld()
+	a, b := w.machine("run-a"), w.machine("run-b")
+	// Hold runner A inside its first step until B has tried, so the two
+	// overlap whatever the scheduler does.
+	bTried := make(chan struct{})
+	inner := a.runner.Steps[0]
+	a.runner.Steps[0] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
+		do: func(c context.Context, p apply.Results) (apply.Result, error) {
+			<-bTried
+			return inner.Do(c, p)
+		}}
+	aStarted := make(chan struct{})
+	a.runner.OnEvent = func(e apply.Event) {
+		if e.Step == "lni" && e.State == record.StepStarted {
+			close(aStarted)
+		}
+	}
+	var wg sync.WaitGroup
+	var aErr, bErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); _, aErr = a.runner.Run(context.Background()) }()
+	go func() {
+		defer wg.Done()
+		defer close(bTried)
+		<-aStarted
+		_, bErr = b.runner.Run(context.Background())
+	}()
+	wg.Wait()
+	require.NoError(t, aErr)
+	var held *record.LeaseHeldError
+	require.ErrorAs(t, bErr, &held)
+	assert.Equal(t, "run-a", held.Holder.RunID)
+	assert.Equal(t, 4, w.inv.creates, "only A's run created anything")
+	assert.Empty(t, b.events, "B ran no step")
+
+	// And when both race from the very start, still exactly one applies.
+	w2 := newWorld()
+	const n = 8
+	errs := make([]error, n)
+	var wg2 sync.WaitGroup
+	for i := range n {
+		m := w2.machine(fmt.Sprintf("run-%d", i))
+		m.runner.OnEvent = nil
+		wg2.Add(1)
+		go func() { defer wg2.Done(); _, errs[i] = m.runner.Run(context.Background()) }()
+	}
+	wg2.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		require.ErrorAs(t, err, &held)
+	}
+	// One run took the lease; a run that started after it released may also
+	// succeed, finding every step done: never two at once, never duplicates.
+	assert.GreaterOrEqual(t, ok, 1)
+	assert.Equal(t, 4, w2.inv.creates)
+}
+
+func TestResumeRefusesOtherAnswersAndSteps(t *testing.T) {
+	w := newWorld()
+	w.fault = fault{step: "array-map", point: "before"}
+	_, err := w.machine("run-1").runner.Run(context.Background())
+	require.ErrorIs(t, err, errInjected)
+
+	m := w.machine("run-2")
+	m.runner.AnswersSHA256 = record.HashAnswers("workload: web01\nregion: eu-west-1\n")
+	_, err = m.runner.Run(context.Background())
+	require.ErrorContains(t, err, "other answers")
+
+	m = w.machine("run-3")
+	m.runner.Steps = m.runner.Steps[:5]
+	_, err = m.runner.Run(context.Background())
+	require.ErrorContains(t, err, "journal lists steps")
+
+	m = w.machine("run-4")
+	m.runner.Steps = m.runner.Steps[2:] // does not know lni / array-host, which the journal says ran
+	require.ErrorContains(t, m.runner.Abort(context.Background()), "does not know")
+	// Nothing was made or removed by the refusals: the host is all run-1 made.
+	assert.Equal(t, 1, w.inv.creates)
+	assert.Len(t, w.inv.snapshot(), 4+1)
+}
+
+// The runner refuses a bad step list before touching anything.
+func TestRunnerChecksItsSteps(t *testing.T) {
+	w := newWorld()
+	m := w.machine("run-1")
+	m.runner.Steps = append(m.runner.Steps, m.runner.Steps[0])
+	_, err := m.runner.Run(context.Background())
+	require.ErrorContains(t, err, "repeated")
+	assert.Empty(t, w.ssm.Names())
+	m.runner.RunID = ""
+	require.Error(t, m.runner.Abort(context.Background()))
+}
+
+// An undo that fails stops the abort with the step named; the journal keeps
+// the step as undoing, and a later abort finishes it.
+func TestAbortUndoFailureIsResumable(t *testing.T) {
+	w := newWorld()
+	_, err := w.machine("run-1").runner.Run(context.Background())
+	require.NoError(t, err)
+	m := w.machine("run-abort")
+	inner := m.runner.Steps[3]
+	m.runner.Steps[3] = &fakeStep{name: inner.Name(), find: inner.Find, do: inner.Do,
+		undo: func(context.Context, apply.Result) error { return errors.New("DeleteLaunchTemplate: throttled") }}
+	err = m.runner.Abort(context.Background())
+	require.ErrorContains(t, err, "launch-template")
+	j, err := m.runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, record.StepUndoing, j.Step("launch-template").State)
+	assert.Contains(t, j.Step("launch-template").Error, "throttled")
+	require.NoError(t, w.machine("run-abort-2").runner.Abort(context.Background()))
+	assert.Equal(t, newInventory().snapshot(), w.inv.snapshot())
+}
+
+// With no journal there is nothing to abort, and nothing is left behind.
+func TestAbortWithoutJournal(t *testing.T) {
+	w := newWorld()
+	m := w.machine("run-1")
+	var notes []string
+	m.runner.OnEvent = func(e apply.Event) { notes = append(notes, e.Note) }
+	require.NoError(t, m.runner.Abort(context.Background()))
+	assert.Empty(t, w.ssm.Names())
+	require.Len(t, notes, 1)
+	assert.Contains(t, notes[0], "nothing to abort")
+}
