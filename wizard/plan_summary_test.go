@@ -102,7 +102,7 @@ func TestSummaryTellsWhatALostServerMeans(t *testing.T) {
 	notify := summaryOf(t, replace("policy: confirmed", "policy: notify")(validONTAP))
 	assert.Contains(t, notify, "never stops or launches anything")
 	assert.Contains(t, notify, "about 3-5 minutes")
-	assert.NotContains(t, notify, "Instance down")
+	assert.NotContains(t, notify, "force-stops")
 
 	automatic := summaryOf(t, replace("policy: confirmed", "policy: automatic\n  automatic_risk_acknowledgement: \"I accept that a primary cut off only from the Region may still be writing to the SAN\"")(validONTAP))
 	assert.Contains(t, automatic, "was disconnected in all 3 periods")

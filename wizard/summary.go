@@ -216,8 +216,8 @@ func failureSection(w func(string, ...any), s *spec.Spec) {
 		manual()
 		w("               Expected recovery: detection, plus your response, plus the time the OS takes to boot.")
 	default: // confirmed, automatic
-		w("  Instance down (its server still up): the function force-stops the primary, waits up to %d minutes for", fence)
-		w("               EC2 to confirm the stop, then launches %s on the other server.", recovery)
+		w("  Instance     failed, its server still up: the function force-stops the primary, waits up to %d", fence)
+		w("               minutes for EC2 to confirm the stop, then launches %s on the other server.", recovery)
 		w("               Expected recovery: about %d-%d minutes, plus the time the OS takes to boot from the SAN.", m, m+2+fence)
 		if s.Failover.Policy == "automatic" && s.Outposts.PrimaryOutpost != "" {
 			w("  Server lost  when Outpost %s was disconnected in all %d periods, the function launches", s.Outposts.PrimaryOutpost, n)
