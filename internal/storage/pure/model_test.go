@@ -70,6 +70,11 @@ type pureModel struct {
 	foreverPages   bool // broken: every list page has an item and a fresh continuation_token
 	padPages       int  // broken: bytes of padding in every list page
 	refuse         bool // DELETE /connections, DELETE /hosts and PATCH /volumes answer 400 and change nothing
+	failAfter      bool // DELETE /connections, DELETE /hosts and PATCH /volumes do the change, then answer 500
+	hideConns      bool // GET /connections lists nothing
+	// override answers a request instead of the model when it returns true
+	// (a stand-in for one odd answer: a status, a body shape).
+	override func(w http.ResponseWriter, r *http.Request) bool
 
 	requests []string
 	logins   int
@@ -254,7 +259,7 @@ func (m *pureModel) handler() http.Handler {
 		}
 		var recs []map[string]any
 		for _, c := range m.conns {
-			if (host == "" || c.host == host) && (vol == "" || c.vol == vol) {
+			if !m.hideConns && (host == "" || c.host == host) && (vol == "" || c.vol == vol) {
 				recs = append(recs, m.connJSON(c))
 			}
 		}
@@ -370,8 +375,17 @@ func (m *pureModel) handler() http.Handler {
 			body, _ := json.Marshal(map[string]any{"errors": errs, "message": strings.Join(parts, " | ")})
 			w = storagetest.EchoErrors(w, body)
 		}
-		if m.refuse && (r.Method == http.MethodDelete || r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/volumes")) {
+		if m.override != nil && m.override(w, r) {
+			return
+		}
+		changes := r.Method == http.MethodDelete || r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/volumes")
+		if m.refuse && changes {
 			writeErr(w, 400, r.URL.Query().Get("names"), "Operation refused by the array.")
+			return
+		}
+		if m.failAfter && changes && !strings.HasSuffix(r.URL.Path, "/login") {
+			mux.ServeHTTP(httptest.NewRecorder(), r) // the change happens; its answer is lost
+			writeErr(w, 500, "", "Internal error.")
 			return
 		}
 		if r.URL.Path != "/api/api_version" {
