@@ -319,7 +319,9 @@ func describe(ls []leftover) string {
 
 // checkOutDir refuses a folder that exists, is not empty, and is not an
 // earlier plan: plan would otherwise take over a folder it knows nothing of.
-func checkOutDir(o *outDir) error {
+// One exception: a folder holding only the answers file plan is reading
+// (the answers kept beside their plan); plan keeps it there.
+func checkOutDir(o *outDir, answers string) error {
 	entries, err := os.ReadDir(o.real)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -329,6 +331,13 @@ func checkOutDir(o *outDir) error {
 	}
 	if len(entries) == 0 {
 		return nil
+	}
+	if len(entries) == 1 && entries[0].Type().IsRegular() && answers != "" {
+		a, err1 := os.Stat(answers)
+		b, err2 := os.Lstat(filepath.Join(o.real, entries[0].Name()))
+		if err1 == nil && err2 == nil && os.SameFile(a, b) {
+			return nil
+		}
 	}
 	if _, err := os.Lstat(filepath.Join(o.real, identityFile)); err != nil {
 		names := make([]string, 0, 5)

@@ -149,6 +149,28 @@ func TestPlanRefusesForeignFolder(t *testing.T) {
 	assert.Equal(t, "mine", string(got))
 }
 
+// The answers kept alone in a new plan folder: plan writes the plan around
+// them and keeps them (issue 9 item 3), instead of calling the folder foreign.
+func TestPlanIntoTheFolderOfItsAnswers(t *testing.T) {
+	out := t.TempDir()
+	src, err := os.ReadFile(examples(t)[0])
+	require.NoError(t, err)
+	answers := filepath.Join(out, "answers.yaml")
+	require.NoError(t, os.WriteFile(answers, src, 0o600))
+	p, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: out, NewUUID: noUUID}, nil)
+	require.NoError(t, err)
+	got, err := os.ReadFile(answers)
+	require.NoError(t, err)
+	assert.Equal(t, src, got)
+	assert.FileExists(t, filepath.Join(out, "identity.json"))
+	assert.NotNil(t, p.File("summary.txt"))
+	// Another lone file is still foreign.
+	other := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o600))
+	_, err = wizard.RunPlan(wizard.PlanOptions{AnswersPath: answers, OutDir: other, NewUUID: noUUID}, nil)
+	require.ErrorContains(t, err, "holds no earlier plan")
+}
+
 func TestIdentityFolderRefusesAnotherWorkloadOrName(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", "generic-iscsi-multipath.yaml"))
 	require.NoError(t, err)

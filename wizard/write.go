@@ -67,7 +67,7 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	}
 	// A foreign folder is refused before the lock file is made beside it;
 	// the check runs again under the lock.
-	if err := checkOutDir(out); err != nil {
+	if err := checkOutDir(out, o.AnswersPath); err != nil {
 		return nil, err
 	}
 	wait := o.LockWait
@@ -95,7 +95,7 @@ func RunPlan(o PlanOptions, stdout io.Writer) (*Plan, error) {
 	if err := recoverLeftovers(out); err != nil {
 		return nil, err
 	}
-	if err := checkOutDir(out); err != nil {
+	if err := checkOutDir(out, o.AnswersPath); err != nil {
 		return nil, err
 	}
 	gen := o.NewUUID
