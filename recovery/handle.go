@@ -798,6 +798,15 @@ func (e *Engine) completeLaunch(ctx context.Context, r *run, l Lock, how string,
 		}
 		var retireErr error
 		if lockErr == nil {
+			// The wait for the recovery instance's status checks may take
+			// minutes: record the launch first (best effort, not yet
+			// notified), so that `status` shows it meanwhile.
+			r.tl.Outcome = OutcomeLaunched
+			tctx, tcancel := e.recordContext(ctx, r)
+			if terr := e.writeTimeline(tctx, &r.tl); terr != nil {
+				e.log.Warn("could not record the launch before the terminate step", "error", terr)
+			}
+			tcancel()
 			var detail string
 			detail, retireErr = e.retire(ctx, r, &l, running)
 			details = append(details, "Terminate: "+detail+".")
