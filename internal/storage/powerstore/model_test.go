@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,10 @@ type psModel struct {
 	padPages     int  // bytes of padding added to every collection item
 	refuse       int  // detach, DELETE host and DELETE volume answer this status and change nothing (0: off)
 	refuseCode   string
+	failAfter    bool // detach, DELETE host and DELETE volume do the change, then answer 500
+	// override answers a request instead of the model when it returns true
+	// (a stand-in for one odd answer: a status, a body shape, a header).
+	override func(w http.ResponseWriter, r *http.Request) bool
 
 	volumes []*mVolume
 	hosts   []*mHost
@@ -197,11 +202,19 @@ func (m *psModel) handler() http.Handler {
 				body, _ := json.Marshal(map[string]any{"messages": []any{map[string]any{"code": "0xE0000000000", "severity": "Error", "message_l10n": e}}})
 				w = storagetest.EchoErrors(w, body)
 			}
+			if m.override != nil && m.override(w, r) {
+				return
+			}
 			if auth && !m.authorised(w, r) {
 				return
 			}
 			if m.refuse != 0 && (r.Method == http.MethodDelete || strings.HasSuffix(r.URL.Path, "/detach")) {
 				writeErr(w, m.refuse, m.refuseCode, "refused by the array")
+				return
+			}
+			if m.failAfter && (r.Method == http.MethodDelete || strings.HasSuffix(r.URL.Path, "/detach")) {
+				h(httptest.NewRecorder(), r) // the change happens; its answer is lost
+				writeErr(w, http.StatusInternalServerError, "", "internal error")
 				return
 			}
 			h(w, r)
