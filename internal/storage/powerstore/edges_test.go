@@ -288,7 +288,9 @@ func TestInputLimits(t *testing.T) {
 	e := start(t)
 	c := e.client(t)
 	ctx := t.Context()
-	longIQN := func(n int) string { return "iqn.2006-03.com.amazon.aws:" + strings.Repeat("a", n-len("iqn.2006-03.com.amazon.aws:")) }
+	longIQN := func(n int) string {
+		return "iqn.2006-03.com.amazon.aws:" + strings.Repeat("a", n-len("iqn.2006-03.com.amazon.aws:"))
+	}
 	for _, tc := range []struct {
 		spec storage.HostSpec
 		ok   bool
