@@ -243,8 +243,10 @@ func (s *fakeStep) Name() string { return s.name }
 func (s *fakeStep) Find(ctx context.Context, p apply.Results) (apply.Result, bool, error) {
 	return s.find(ctx, p)
 }
-func (s *fakeStep) Do(ctx context.Context, p apply.Results) (apply.Result, error) { return s.do(ctx, p) }
-func (s *fakeStep) Undo(ctx context.Context, r apply.Result) error               { return s.undo(ctx, r) }
+func (s *fakeStep) Do(ctx context.Context, p apply.Results) (apply.Result, error) {
+	return s.do(ctx, p)
+}
+func (s *fakeStep) Undo(ctx context.Context, r apply.Result) error { return s.undo(ctx, r) }
 
 func ours() map[string]string {
 	return map[string]string{naming.TagWorkload: workload, naming.TagManaged: naming.ManagedBy}
@@ -252,7 +254,9 @@ func ours() map[string]string {
 
 // createStep makes one tagged item; Find finds it by its tags.
 func (w *world) createStep(m *machine, name, kind, objName string, attrs func(prior apply.Results) map[string]string, outputs func(it item) map[string]string) apply.Step {
-	match := func(it item) bool { return it.Kind == kind && it.Tags[naming.TagWorkload] == workload && it.Tags["step"] == name }
+	match := func(it item) bool {
+		return it.Kind == kind && it.Tags[naming.TagWorkload] == workload && it.Tags["step"] == name
+	}
 	result := func(it item, created bool) apply.Result {
 		return apply.Result{Resources: []record.Resource{{Type: kind, ID: it.ID, Region: "us-west-2", Tags: it.Tags, CreatedByUs: created, Attrs: it.Attrs}}, Outputs: outputs(it)}
 	}
@@ -351,7 +355,9 @@ func (w *world) steps(m *machine) []apply.Step {
 		},
 		func(it item) map[string]string { return map[string]string{"lt": it.ID} })
 	inst := w.createStep(m, "launch", "instance", "",
-		func(p apply.Results) map[string]string { return map[string]string{"lt": p.Output("launch-template", "lt")} },
+		func(p apply.Results) map[string]string {
+			return map[string]string{"lt": p.Output("launch-template", "lt")}
+		},
 		func(it item) map[string]string { return map[string]string{"instance": it.ID} })
 
 	// 6. The record, through the real record store.
