@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -93,6 +94,10 @@ type hpModel struct {
 	echo       bool // every error body and response header echoes the request's secrets (storagetest.Echo)
 	refuse     int  // DELETE of hosts, volumes and VLUNs answers this status and changes nothing (0: off)
 	refuseCode int
+	failAfter  bool // DELETE of hosts, volumes and VLUNs does the change, then answers 500
+	// override answers a request instead of the model when it returns true
+	// (a stand-in for one odd answer: a status, a body shape).
+	override func(w http.ResponseWriter, r *http.Request) bool
 
 	volumes []*hVol
 	hosts   []*hHost
@@ -169,7 +174,15 @@ func (m *hpModel) handler() http.Handler {
 				body, _ := json.Marshal(map[string]any{"code": 999, "desc": e})
 				w = storagetest.EchoErrors(w, body)
 			}
+			if m.override != nil && m.override(w, r) {
+				return
+			}
 			if auth && !m.authorised(w, r) {
+				return
+			}
+			if m.failAfter && r.Method == http.MethodDelete && !strings.HasPrefix(r.URL.Path, "/api/v1/credentials") {
+				h(httptest.NewRecorder(), r) // the change happens; its answer is lost
+				wsErr(w, http.StatusInternalServerError, 0, "internal error")
 				return
 			}
 			if m.refuse != 0 && r.Method == http.MethodDelete && !strings.HasPrefix(r.URL.Path, "/api/v1/credentials") {
