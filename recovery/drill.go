@@ -477,6 +477,16 @@ func (e *Engine) drillTemplate(ctx context.Context, add func(string, bool, strin
 	}) {
 		problems = append(problems, "no network interface at device index 1 (the local network interface to the SAN)")
 	}
+	for _, n := range d.NetworkInterfaces {
+		if aws.ToString(n.NetworkInterfaceId) != "" {
+			// The recovery launch tags the network interfaces it creates; an
+			// attached existing interface is not created, and a tag
+			// specification for a resource the launch does not create fails
+			// the launch.
+			problems = append(problems, fmt.Sprintf("interface at device index %d attaches the existing %s: the recovery launch tags only interfaces it creates, so it would fail",
+				aws.ToInt32(n.DeviceIndex), aws.ToString(n.NetworkInterfaceId)))
+		}
+	}
 	if len(problems) > 0 {
 		add("recovery template", false, "%s version %d: %s", e.cfg.RecoveryTemplate, aws.ToInt64(v.VersionNumber), strings.Join(problems, "; "))
 		return d

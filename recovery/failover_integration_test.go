@@ -666,3 +666,37 @@ func TestStatusAndConnectedAlarmsLaunchOnce(t *testing.T) {
 		[]recovery.Outcome{results[0].Outcome, results[1].Outcome})
 	assert.Len(t, w.recoveryInstances(t), 1)
 }
+
+// A recovery template that attaches an existing network interface would make
+// the recovery launch fail (it tags the interfaces it creates): the dry-run
+// drill says so (moto stores the template as given).
+func TestDryRunDrillRefusesAttachedInterface(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	eni, err := w.admin.ec2.CreateNetworkInterface(context.Background(), &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(w.secondary)})
+	require.NoError(t, err)
+	name := "lt-" + w.workload + "-eni"
+	_, err = w.admin.ec2.CreateLaunchTemplate(context.Background(), &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String(name),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(imageID), InstanceType: ec2types.InstanceTypeT3Micro,
+			IamInstanceProfile: &ec2types.LaunchTemplateIamInstanceProfileSpecificationRequest{Name: aws.String("oha-" + w.workload + "-instance")},
+			NetworkInterfaces: []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{
+				{DeviceIndex: aws.Int32(0), SubnetId: aws.String(w.secondary)},
+				{DeviceIndex: aws.Int32(1), NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId},
+			}},
+	})
+	require.NoError(t, err)
+	rep, err := w.engine(t, options{cfg: func(c *recovery.Config) { c.RecoveryTemplate = name }}).
+		Drill(context.Background(), recovery.DrillRequest{DryRun: true})
+	require.NoError(t, err)
+	assert.False(t, rep.Ready)
+	found := false
+	for _, c := range rep.Checks {
+		if c.Name == "recovery template" {
+			found = true
+			assert.False(t, c.OK)
+			assert.Contains(t, c.Detail, "attaches the existing "+aws.ToString(eni.NetworkInterface.NetworkInterfaceId))
+		}
+	}
+	assert.True(t, found, "checks: %+v", rep.Checks)
+}
