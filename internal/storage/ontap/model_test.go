@@ -110,6 +110,10 @@ type ontapModel struct {
 	padPages      int  // broken: bytes of padding in every page
 	refuse        int  // DELETE answers this status with refuseCode and changes nothing (0: off)
 	refuseCode    string
+	failAfter     bool // DELETE does the change, then answers 500
+	// override answers a request instead of the model when it returns true
+	// (a stand-in for one odd answer: a status, a body shape).
+	override      func(w http.ResponseWriter, r *http.Request) bool
 	srvURL        string
 	requests      []string
 	authedCalls   int
@@ -619,6 +623,14 @@ func (m *ontapModel) handler() http.Handler {
 			storagetest.EchoHeaders(w, e)
 			body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": "999", "message": e, "target": "echo"}})
 			w = storagetest.EchoErrors(w, body)
+		}
+		if m.override != nil && m.override(w, r) {
+			return
+		}
+		if m.failAfter && r.Method == http.MethodDelete && m.authorized(r) {
+			mux.ServeHTTP(httptest.NewRecorder(), r) // the change happens; its answer is lost
+			writeErr(w, 500, "", "internal error", "")
+			return
 		}
 		if m.refuse != 0 && r.Method == http.MethodDelete && m.authorized(r) {
 			writeErr(w, m.refuse, m.refuseCode, "refused by the cluster", "")

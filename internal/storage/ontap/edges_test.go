@@ -1,0 +1,275 @@
+package ontap_test
+
+// Contract tests of edges a mutation run leaves untested unless asked: exact
+// error shapes and codes, status bounds, links, jobs, lost answers, input
+// limits. The real client over real HTTPS against the model in model_test.go;
+// where one odd answer is needed, the model's override knob serves it (a
+// stand-in for that one answer, not a fake of the client).
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outposts-ha/outposts-ha/internal/storage"
+	"github.com/outposts-ha/outposts-ha/internal/storage/ontap"
+)
+
+func answer(method, path string, status int, body string) func(w http.ResponseWriter, r *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != method || r.URL.Path != path {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+		return true
+	}
+}
+
+func TestErrorShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		kind       storage.Kind
+		code       string
+		exact      string
+		has, hasnt []string
+	}{
+		{name: "target and message", status: 400, body: `{"error":{"code":"262179","message":"Unexpected argument.","target":"foo"}}`,
+			kind: storage.KindInvalid, code: "262179", exact: `ontap: list volumes: request rejected (HTTP 400, code 262179): foo: Unexpected argument.`},
+		{name: "numeric code", status: 400, body: `{"error":{"code":4,"message":"entry doesn't exist"}}`, kind: storage.KindNotFound, code: "4",
+			exact: `ontap: list volumes: not found (HTTP 400, code 4): entry doesn't exist`},
+		{name: "null code", status: 400, body: `{"error":{"code":null,"message":"m"}}`, kind: storage.KindInvalid, code: "",
+			exact: `ontap: list volumes: request rejected (HTTP 400): m`},
+		{name: "duplicate map", status: 400, body: `{"error":{"code":"1254207"}}`, kind: storage.KindAlreadyExists, code: "1254207"},
+		{name: "duplicate IQN", status: 400, body: `{"error":{"code":"5374035"}}`, kind: storage.KindAlreadyExists, code: "5374035"},
+		{name: "duplicate NQN", status: 400, body: `{"error":{"code":"72089705"}}`, kind: storage.KindAlreadyExists, code: "72089705"},
+		{name: "igroup not found", status: 400, body: `{"error":{"code":"5374852"}}`, kind: storage.KindNotFound},
+		{name: "LUN not found", status: 400, body: `{"error":{"code":"5374875"}}`, kind: storage.KindNotFound},
+		{name: "igroup missing", status: 400, body: `{"error":{"code":"5374878"}}`, kind: storage.KindNotFound},
+		{name: "map not found", status: 400, body: `{"error":{"code":"5374922"}}`, kind: storage.KindNotFound},
+		{name: "403", status: 403, body: `{}`, kind: storage.KindAuth},
+		{name: "404", status: 404, body: `{}`, kind: storage.KindNotFound},
+		{name: "409", status: 409, body: `{}`, kind: storage.KindAlreadyExists},
+		{name: "429", status: 429, body: `{}`, kind: storage.KindTransient},
+		{name: "499", status: 499, body: `{}`, kind: storage.KindInvalid},
+		{name: "no body", status: 500, body: ``, kind: storage.KindTransient, exact: "ontap: list volumes: temporary array error (HTTP 500)"},
+		{name: "message without target", status: 503, body: `{"error":{"message":"busy"}}`, kind: storage.KindTransient,
+			exact: "ontap: list volumes: temporary array error (HTTP 503): busy"},
+		{name: "300 is a redirect", status: 300, body: `{"error":{"code":"4"}}`, kind: storage.KindUnknown, has: []string{"redirect"}, hasnt: []string{"code 4"}},
+		{name: "399 is a redirect", status: 399, body: `{}`, kind: storage.KindUnknown, has: []string{"redirect"}},
+		{name: "400 is no redirect", status: 400, body: `{}`, kind: storage.KindInvalid, hasnt: []string{"redirect"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(m *ontapModel, _ *ontap.Config) {
+				m.override = answer("GET", "/api/storage/luns", tc.status, tc.body)
+			})
+			_, err := f.c.Volumes(context.Background())
+			var se *storage.Error
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tc.kind, se.Kind)
+			assert.Equal(t, tc.status, se.Status)
+			if tc.code != "" || tc.exact != "" {
+				assert.Equal(t, tc.code, se.Code)
+			}
+			if tc.exact != "" {
+				assert.Equal(t, tc.exact, err.Error())
+			}
+			for _, s := range tc.has {
+				assert.Contains(t, err.Error(), s)
+			}
+			for _, s := range tc.hasnt {
+				assert.NotContains(t, err.Error(), s)
+			}
+		})
+	}
+}
+
+func TestSuccessEdges(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		want       int
+		err        string
+	}{
+		{name: "299", status: 299, body: `{"records":[{"uuid":"u1","name":"/vol/v/a"}]}`, want: 1},
+		{name: "empty 200", status: 200, body: ``, want: 0},
+		{name: "empty next link ends it", status: 200, body: `{"records":[{"uuid":"u1","name":"/vol/v/a"}],"_links":{"next":{"href":""}}}`, want: 1},
+		{name: "a link out of /api", status: 200, body: `{"records":[],"_links":{"next":{"href":"/other/luns"}}}`, err: "refusing link"},
+		{name: "a link with a host", status: 200, body: `{"records":[],"_links":{"next":{"href":"//evil.example/api/luns"}}}`, err: "refusing link"},
+		{name: "a link with user info", status: 200, body: `{"records":[],"_links":{"next":{"href":"https://u:p@evil/api/x"}}}`, err: "refusing link"},
+		{name: "an opaque link", status: 200, body: `{"records":[],"_links":{"next":{"href":"mailto:x@y"}}}`, err: "refusing link"},
+		{name: "a link that loops", status: 200, body: `{"records":[],"_links":{"next":{"href":"/api/storage/luns?x=1"}}}`, err: "pagination loops"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(m *ontapModel, _ *ontap.Config) {
+				m.override = answer("GET", "/api/storage/luns", tc.status, tc.body)
+			})
+			vols, err := f.c.Volumes(context.Background())
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				assert.LessOrEqual(t, f.m.requestsMatching("GET /api/storage/luns"), 2)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, vols, tc.want)
+			assert.Equal(t, 1, f.m.requestsMatching("GET /api/storage/luns"))
+		})
+	}
+}
+
+func TestJobs(t *testing.T) {
+	ctx := context.Background()
+	t.Run("job never ends", func(t *testing.T) {
+		f := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+			c.JobTimeout = time.Nanosecond // any wait is over it: the first poll that is still running ends it
+			m.override = func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, "/api/cluster/jobs/") {
+					return false
+				}
+				writeJSON(w, 200, map[string]any{"state": "running"})
+				return true
+			}
+		})
+		_, err := f.c.Snapshot(ctx, f.volume(t, bootLUN), "snap1")
+		assert.ErrorIs(t, err, storage.ErrTransient)
+		assert.ErrorContains(t, err, `still "running"`)
+		assert.Equal(t, 1, f.m.requestsMatching("GET /api/cluster/jobs/"))
+	})
+	t.Run("job failure code classifies", func(t *testing.T) {
+		f := newFixture(t, func(m *ontapModel, _ *ontap.Config) {
+			m.override = func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, "/api/cluster/jobs/") {
+					return false
+				}
+				writeJSON(w, 200, map[string]any{"state": "failure", "code": 5374922, "message": "gone"})
+				return true
+			}
+		})
+		_, err := f.c.Snapshot(ctx, f.volume(t, bootLUN), "snap1")
+		assert.ErrorIs(t, err, storage.ErrNotFound)
+		assert.ErrorContains(t, err, "failed with code 5374922: gone")
+	})
+	t.Run("bad job id", func(t *testing.T) {
+		f := newFixture(t, func(m *ontapModel, _ *ontap.Config) {
+			m.override = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/snapshots") {
+					return false
+				}
+				writeJSON(w, 202, map[string]any{"job": map[string]any{"uuid": "../../x"}})
+				return true
+			}
+		})
+		_, err := f.c.Snapshot(ctx, f.volume(t, bootLUN), "snap1")
+		assert.ErrorContains(t, err, `job id "../../x"`)
+		assert.Equal(t, 0, f.m.requestsMatching("GET /api/cluster/jobs/"))
+	})
+	t.Run("cancelled while waiting", func(t *testing.T) {
+		f := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+			c.JobPoll = time.Hour
+			m.override = func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, "/api/cluster/jobs/") {
+					return false
+				}
+				writeJSON(w, 200, map[string]any{"state": "running"})
+				return true
+			}
+		})
+		vol := f.volume(t, bootLUN)
+		cctx, cancel := context.WithCancel(ctx)
+		f.m.set(func(m *ontapModel) {
+			inner := m.override
+			m.override = func(w http.ResponseWriter, r *http.Request) bool {
+				done := inner(w, r)
+				if done {
+					cancel() // the poll answered "running"; the caller gives up
+				}
+				return done
+			}
+		})
+		_, err := f.c.Snapshot(cctx, vol, "snap1")
+		assert.ErrorIs(t, err, context.Canceled, "the wait ends with the caller's context, not after an hour")
+		assert.Equal(t, storage.KindUnknown, storage.KindOf(err))
+	})
+}
+
+func TestTransportErrors(t *testing.T) {
+	t.Run("timeout", func(t *testing.T) {
+		release := make(chan struct{})
+		f := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+			hc := *c.HTTP
+			hc.Timeout = 200 * time.Millisecond // the server never answers; any bound works
+			c.HTTP = &hc
+			m.override = func(http.ResponseWriter, *http.Request) bool {
+				m.mu.Unlock()
+				<-release
+				m.mu.Lock()
+				return true
+			}
+		})
+		t.Cleanup(func() { close(release) }) // before the server's own cleanup, which waits for this handler
+		assert.ErrorIs(t, f.c.Login(context.Background()), storage.ErrTransient)
+	})
+	t.Run("nothing listening", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := l.Addr().String()
+		require.NoError(t, l.Close())
+		c, err := ontap.New(ontap.Config{Endpoint: "https://" + addr, Credentials: storage.Credentials{Username: "u", Secret: "p"}, SVM: "svm1"})
+		require.NoError(t, err)
+		assert.ErrorIs(t, c.Login(context.Background()), storage.ErrTransient)
+	})
+}
+
+// TestLostAnswers: the change happened but its answer was lost (500): a
+// re-read that shows the object gone makes Unmap, DeleteHost and
+// DeleteVolume succeed.
+func TestLostAnswers(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	o := runSetup(t, f.c, bootLUN, -1)
+	f.m.set(func(m *ontapModel) { m.failAfter = true })
+	require.NoError(t, f.c.Unmap(ctx, o.host, o.mapping.Volume))
+	require.NoError(t, f.c.DeleteHost(ctx, o.host))
+	require.NoError(t, f.c.DeleteVolume(ctx, o.mapping.Volume))
+	f.m.set(func(m *ontapModel) {
+		assert.Empty(t, m.lunMaps)
+		assert.Empty(t, m.igroups)
+		assert.Len(t, m.luns, 4)
+	})
+}
+
+func TestNewBounds(t *testing.T) {
+	good := ontap.Config{Endpoint: "https://c1", Credentials: storage.Credentials{Username: "a", Secret: "p"}, SVM: "svm1"}
+	for _, tc := range []struct {
+		mutate func(*ontap.Config)
+		ok     bool
+	}{
+		{func(c *ontap.Config) { c.PageSize = 10000 }, true},
+		{func(c *ontap.Config) { c.PageSize = 10001 }, false},
+		{func(c *ontap.Config) { c.JobPoll = -1 }, false},
+		{func(c *ontap.Config) { c.JobTimeout = -1 }, false},
+		{func(c *ontap.Config) { c.JobPoll, c.JobTimeout = 0, 0 }, true},
+		{func(c *ontap.Config) { c.Subsystem = "sub_1.a-b" }, true},
+		{func(c *ontap.Config) { c.Protocol = storage.NVMeTCP }, true},
+		{func(c *ontap.Config) { c.Endpoint = "ftp://c1" }, false},
+		{func(c *ontap.Config) { c.Endpoint = "https://c1/?q=1" }, false},
+		{func(c *ontap.Config) { c.Endpoint = "https://c1/#frag" }, false},
+		{func(c *ontap.Config) { c.Endpoint = "https://c1/" }, true},
+	} {
+		cfg := good
+		tc.mutate(&cfg)
+		c, err := ontap.New(cfg)
+		assert.Equal(t, tc.ok, err == nil, "%+v: %v", cfg, err)
+		if err == nil {
+			assert.Contains(t, c.String(), "svm: svm1")
+		}
+	}
+}
