@@ -23,6 +23,8 @@ package apply
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -49,15 +51,32 @@ type Results map[string]Result
 // Output returns one output of a done step ("" when absent).
 func (r Results) Output(step, key string) string { return r[step].Outputs[key] }
 
+// Env is what a step is given besides its context.
+type Env struct {
+	// Prior holds the results of the steps before it. On a resume, those
+	// of steps an earlier run did come from the journal: a step reads the LUN
+	// the array assigned or the template ID from here, never from memory.
+	Prior Results
+	// Token is the same for every run of this workload's setup (it is kept
+	// in the journal from the first run until an abort). Steps derive their
+	// ClientTokens and creation marks from it (Token+"-launch", a tag
+	// outposts-ha:setup=<Token>), so that a re-run Do is idempotent and Find
+	// can tell what this setup created from what was there before.
+	Token string
+}
+
 // Step is one apply step.
 type Step interface {
 	Name() string
 	// Find reports what an earlier, interrupted Do of this step made, or
-	// found=false. It changes nothing.
-	Find(ctx context.Context, prior Results) (res Result, found bool, err error)
+	// found=false. It changes nothing. It may report a resource as
+	// CreatedByUs only on proof that this setup made it (the Token's
+	// ClientToken or creation tag), never on the workload tag alone: a
+	// resource an operator made by hand can carry that too.
+	Find(ctx context.Context, env Env) (res Result, found bool, err error)
 	// Do performs the step idempotently. On error it returns, with the
 	// error, whatever it created before failing, so the journal lists it.
-	Do(ctx context.Context, prior Results) (Result, error)
+	Do(ctx context.Context, env Env) (Result, error)
 	// Undo removes the resources given (only those this run created).
 	Undo(ctx context.Context, r Result) error
 }
@@ -95,6 +114,9 @@ type Runner struct {
 	LeaseTTL time.Duration
 	Now      func() time.Time
 	OnEvent  func(Event)
+	// NewToken makes the setup's Env.Token when no journal exists yet
+	// (random 32 hex digits when nil; tests pin it).
+	NewToken func() string
 }
 
 // DefaultLeaseTTL is the lease length when Runner.LeaseTTL is zero.
@@ -108,6 +130,16 @@ func DefaultOwner() string {
 		u = cu.Username
 	}
 	return u + "@" + h
+}
+
+// newToken is the setup's token (Env.Token): 32 random hex digits.
+func (r *Runner) newToken() string {
+	if r.NewToken != nil {
+		return r.NewToken()
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func (r *Runner) now() time.Time {
@@ -174,7 +206,7 @@ func (r *Runner) release(ctx context.Context) {
 func (r *Runner) load(ctx context.Context, action string) (*record.Journal, bool, error) {
 	j, err := r.Store.GetJournal(ctx)
 	if errors.Is(err, record.ErrNotFound) {
-		j = record.Journal{Schema: record.JournalSchema, Workload: r.Store.Workload, AnswersSHA256: r.AnswersSHA256, State: record.RunRunning}
+		j = record.Journal{Schema: record.JournalSchema, Workload: r.Store.Workload, AnswersSHA256: r.AnswersSHA256, State: record.RunRunning, Token: r.newToken()}
 		for _, s := range r.Steps {
 			j.Steps = append(j.Steps, record.StepEntry{Name: s.Name(), State: record.StepPending})
 		}
@@ -297,7 +329,7 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 		return Result{}, err
 	}
 	if e.State == record.StepStarted || e.State == record.StepFailed {
-		res, found, err := step.Find(ctx, prior)
+		res, found, err := step.Find(ctx, Env{Prior: prior, Token: j.Token})
 		if err != nil {
 			return Result{}, fmt.Errorf("step %s: looking for what an interrupted run made: %w", step.Name(), err)
 		}
@@ -319,7 +351,7 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 		return Result{}, err
 	}
 	r.emit(Event{Step: step.Name(), Index: i, State: record.StepStarted})
-	res, doErr := step.Do(ctx, prior)
+	res, doErr := step.Do(ctx, Env{Prior: prior, Token: j.Token})
 	for k := range res.Resources {
 		if res.Resources[k].Time.IsZero() {
 			res.Resources[k].Time = r.now()
@@ -360,8 +392,11 @@ func describe(rs []record.Resource) string {
 	return s
 }
 
-// mergeResources adds b to a, keyed by type and ID; b's entry wins, except
-// that a resource once known as created by us stays so.
+// mergeResources adds b to a, keyed by type and ID. For a resource already
+// journaled, b updates its facts but never its CreatedByUs: what the journal
+// first recorded stands (a resource recorded as found, not created, never
+// becomes ours to delete because a later look finds it tagged; one we created
+// stays ours when a re-run finds it existing).
 func mergeResources(a, b []record.Resource) []record.Resource {
 	out := slices.Clone(a)
 	for _, x := range b {
@@ -370,7 +405,7 @@ func mergeResources(a, b []record.Resource) []record.Resource {
 			out = append(out, x)
 			continue
 		}
-		created := out[i].CreatedByUs || x.CreatedByUs
+		created := out[i].CreatedByUs
 		out[i] = x
 		out[i].CreatedByUs = created
 	}
@@ -460,7 +495,7 @@ func (r *Runner) undoStep(ctx context.Context, j *record.Journal, e *record.Step
 				prior[x.Name] = Result{Resources: x.Resources, Outputs: x.Outputs}
 			}
 		}
-		res, found, err := step.Find(ctx, prior)
+		res, found, err := step.Find(ctx, Env{Prior: prior, Token: j.Token})
 		if err != nil {
 			return fmt.Errorf("abort step %s: looking for what it made: %w", e.Name, err)
 		}

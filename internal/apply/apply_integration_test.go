@@ -55,7 +55,7 @@ func (s *ltStep) resource(id string, created bool) record.Resource {
 		Tags: map[string]string{naming.TagWorkload: s.workload, naming.TagRole: s.role}}
 }
 
-func (s *ltStep) Find(ctx context.Context, _ apply.Results) (apply.Result, bool, error) {
+func (s *ltStep) Find(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
 	out, err := s.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{s.name()}})
 	if awsx.IsNotFound(err) {
 		return apply.Result{}, false, nil
@@ -75,7 +75,7 @@ func (s *ltStep) Find(ctx context.Context, _ apply.Results) (apply.Result, bool,
 	return apply.Result{}, false, nil
 }
 
-func (s *ltStep) Do(ctx context.Context, _ apply.Results) (apply.Result, error) {
+func (s *ltStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
 	out, err := s.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(s.name()),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0"), InstanceType: ec2types.InstanceTypeC5Large},
@@ -118,7 +118,7 @@ func (s *recordStep) res() apply.Result {
 	return apply.Result{Resources: []record.Resource{{Type: "AWS::SSM::Parameter", ID: naming.RecordParam(s.store.Workload), Region: "us-west-2", CreatedByUs: true}}}
 }
 
-func (s *recordStep) Find(ctx context.Context, _ apply.Results) (apply.Result, bool, error) {
+func (s *recordStep) Find(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
 	_, err := s.store.GetRecord(ctx)
 	if errors.Is(err, record.ErrNotFound) {
 		return apply.Result{}, false, nil
@@ -126,7 +126,7 @@ func (s *recordStep) Find(ctx context.Context, _ apply.Results) (apply.Result, b
 	return s.res(), err == nil, err
 }
 
-func (s *recordStep) Do(ctx context.Context, _ apply.Results) (apply.Result, error) {
+func (s *recordStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
 	j, err := s.store.GetJournal(ctx)
 	if err != nil {
 		return apply.Result{}, err
@@ -206,7 +206,7 @@ func TestRunnerAgainstMoto(t *testing.T) {
 
 	// Another workload's template, which nothing here may touch.
 	otherStep := &ltStep{ec2: ec2c, workload: other, role: naming.RolePrimary}
-	_, err = otherStep.Do(ctx, nil)
+	_, err = otherStep.Do(ctx, apply.Env{})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, _ = ec2c.DeleteLaunchTemplate(context.Background(), &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String(naming.LaunchTemplate(other, naming.RolePrimary))})

@@ -181,12 +181,12 @@ func TestAbortLeavesWhatItDidNotCreate(t *testing.T) {
 	inner := steps[1]
 	steps[1] = &fakeStep{name: "array-host",
 		find: inner.Find,
-		do: func(ctx context.Context, p apply.Results) (apply.Result, error) {
+		do: func(ctx context.Context, env apply.Env) (apply.Result, error) {
 			if it, n := w.inv.find(func(it item) bool { return it.Kind == "host" && it.Name == "oha-web01" }); n == 1 {
 				return apply.Result{Resources: []record.Resource{{Type: "host", ID: it.ID, CreatedByUs: false}},
 					Outputs: map[string]string{"host": it.ID}}, nil
 			}
-			return inner.Do(ctx, p)
+			return inner.Do(ctx, env)
 		},
 		undo: inner.Undo}
 	_, err := m.runner.Run(context.Background())
@@ -199,6 +199,38 @@ func TestAbortLeavesWhatItDidNotCreate(t *testing.T) {
 	assert.False(t, still, "Undo never saw the pre-existing host")
 }
 
+// A step adopts a pre-existing host (not created by us) and then fails; a
+// careless Find, on abort, claims the host as ours. The journal's first word
+// stands: the host is never undone.
+func TestJournalFlagBeatsALaterFind(t *testing.T) {
+	w := newWorld()
+	w.inv.items["host-mine-before"] = item{Kind: "host", ID: "host-mine-before", Name: "oha-web01", Tags: ours()}
+	before := w.inv.snapshot()
+	m := w.machine("run-1")
+	inner := m.runner.Steps[1]
+	found := record.Resource{Type: "host", ID: "host-mine-before"}
+	m.runner.Steps[1] = &fakeStep{name: "array-host", undo: inner.Undo,
+		do: func(context.Context, apply.Env) (apply.Result, error) {
+			return apply.Result{Resources: []record.Resource{found}}, errors.New("array: mapping the initiator failed")
+		}}
+	_, err := m.runner.Run(context.Background())
+	require.ErrorContains(t, err, "mapping the initiator")
+	j, err := m.runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	require.Len(t, j.Step("array-host").Resources, 1, "a failed step's partial result is journaled")
+
+	ma := w.machine("run-abort")
+	careless := found
+	careless.CreatedByUs = true
+	ma.runner.Steps[1] = &fakeStep{name: "array-host", undo: inner.Undo, do: inner.Do,
+		find: func(context.Context, apply.Env) (apply.Result, bool, error) {
+			return apply.Result{Resources: []record.Resource{careless}}, true, nil
+		}}
+	require.NoError(t, ma.runner.Abort(context.Background()))
+	assert.Equal(t, before, w.inv.snapshot())
+	assert.Empty(t, w.foreign)
+}
+
 // Ctrl-C (context cancel) during a step: the step finishes and is journaled
 // done, the run stops before the next one, and a resume completes.
 func TestCancelStopsAfterCurrentStep(t *testing.T) {
@@ -208,10 +240,10 @@ func TestCancelStopsAfterCurrentStep(t *testing.T) {
 	inner := m.runner.Steps[2]
 	var stepCtxErr error
 	m.runner.Steps[2] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
-		do: func(c context.Context, p apply.Results) (apply.Result, error) {
+		do: func(c context.Context, env apply.Env) (apply.Result, error) {
 			cancel() // Ctrl-C arrives while array-map runs
 			stepCtxErr = c.Err()
-			return inner.Do(c, p)
+			return inner.Do(c, env)
 		}}
 	_, err := m.runner.Run(ctx)
 	require.ErrorIs(t, err, apply.ErrInterrupted)
@@ -261,9 +293,9 @@ func TestTwoConcurrentRunners(t *testing.T) {
 	bTried := make(chan struct{})
 	inner := a.runner.Steps[0]
 	a.runner.Steps[0] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
-		do: func(c context.Context, p apply.Results) (apply.Result, error) {
+		do: func(c context.Context, env apply.Env) (apply.Result, error) {
 			<-bTried
-			return inner.Do(c, p)
+			return inner.Do(c, env)
 		}}
 	aStarted := make(chan struct{})
 	a.runner.OnEvent = func(e apply.Event) {

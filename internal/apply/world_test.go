@@ -151,6 +151,7 @@ type world struct {
 	mu       sync.Mutex
 	undoneBy map[string]int
 	foreign  []string
+	tokens   int
 }
 
 func newWorld() *world {
@@ -195,13 +196,23 @@ func (d deadSSM) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInp
 	return d.inner.DeleteParameter(ctx, in, o...)
 }
 
+// newToken numbers the tokens a world hands out: a resume that made a new
+// token instead of keeping the journal's would not find what the first run
+// made, and the inventory checks would see duplicates.
+func (w *world) newToken() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tokens++
+	return fmt.Sprintf("setup-token-%d", w.tokens)
+}
+
 func (w *world) machine(runID string) *machine {
 	m := &machine{w: w}
 	store := &record.Store{SSM: deadSSM{m: m, inner: w.ssm}, Workload: workload, Now: w.clock.Now,
 		Sleep: func(context.Context, time.Duration) error { return nil }}
 	m.runner = &apply.Runner{
 		Store: store, RunID: runID, Owner: "tester@" + runID, AnswersSHA256: record.HashAnswers(answers),
-		LeaseTTL: 30 * time.Minute, Now: w.clock.Now,
+		LeaseTTL: 30 * time.Minute, Now: w.clock.Now, NewToken: w.newToken,
 		OnEvent: func(e apply.Event) { m.events = append(m.events, e) },
 	}
 	m.runner.Steps = w.steps(m)
@@ -234,17 +245,17 @@ func (w *world) noteUndo(r record.Resource) {
 // fakeStep is a Step built from functions.
 type fakeStep struct {
 	name string
-	find func(ctx context.Context, prior apply.Results) (apply.Result, bool, error)
-	do   func(ctx context.Context, prior apply.Results) (apply.Result, error)
+	find func(ctx context.Context, env apply.Env) (apply.Result, bool, error)
+	do   func(ctx context.Context, env apply.Env) (apply.Result, error)
 	undo func(ctx context.Context, r apply.Result) error
 }
 
 func (s *fakeStep) Name() string { return s.name }
-func (s *fakeStep) Find(ctx context.Context, p apply.Results) (apply.Result, bool, error) {
-	return s.find(ctx, p)
+func (s *fakeStep) Find(ctx context.Context, env apply.Env) (apply.Result, bool, error) {
+	return s.find(ctx, env)
 }
-func (s *fakeStep) Do(ctx context.Context, p apply.Results) (apply.Result, error) {
-	return s.do(ctx, p)
+func (s *fakeStep) Do(ctx context.Context, env apply.Env) (apply.Result, error) {
+	return s.do(ctx, env)
 }
 func (s *fakeStep) Undo(ctx context.Context, r apply.Result) error { return s.undo(ctx, r) }
 
@@ -252,23 +263,26 @@ func ours() map[string]string {
 	return map[string]string{naming.TagWorkload: workload, naming.TagManaged: naming.ManagedBy}
 }
 
-// createStep makes one tagged item; Find finds it by its tags.
+// createStep makes one tagged item; Find finds it by the setup's token tag
+// (proof that this setup made it; the workload tag alone is no proof).
 func (w *world) createStep(m *machine, name, kind, objName string, attrs func(prior apply.Results) map[string]string, outputs func(it item) map[string]string) apply.Step {
-	match := func(it item) bool {
-		return it.Kind == kind && it.Tags[naming.TagWorkload] == workload && it.Tags["step"] == name
+	match := func(token string) func(it item) bool {
+		return func(it item) bool {
+			return it.Kind == kind && it.Tags[naming.TagWorkload] == workload && it.Tags["step"] == name && it.Tags["setup"] == token
+		}
 	}
 	result := func(it item, created bool) apply.Result {
 		return apply.Result{Resources: []record.Resource{{Type: kind, ID: it.ID, Region: "us-west-2", Tags: it.Tags, CreatedByUs: created, Attrs: it.Attrs}}, Outputs: outputs(it)}
 	}
 	s := &fakeStep{name: name}
-	s.find = func(context.Context, apply.Results) (apply.Result, bool, error) {
-		it, n := w.inv.find(match)
+	s.find = func(_ context.Context, env apply.Env) (apply.Result, bool, error) {
+		it, n := w.inv.find(match(env.Token))
 		if n == 0 {
 			return apply.Result{}, false, nil
 		}
 		return result(it, true), true, nil
 	}
-	s.do = func(_ context.Context, prior apply.Results) (apply.Result, error) {
+	s.do = func(_ context.Context, env apply.Env) (apply.Result, error) {
 		w.clock.Add(w.stepDelay)
 		if err := w.hit(m, name, "before"); err != nil {
 			return apply.Result{}, err
@@ -279,7 +293,8 @@ func (w *world) createStep(m *machine, name, kind, objName string, attrs func(pr
 		// duplicates; the tests prove the runner, not the step.
 		tags := ours()
 		tags["step"] = name
-		it := w.inv.create(kind, objName, tags, attrs(prior))
+		tags["setup"] = env.Token
+		it := w.inv.create(kind, objName, tags, attrs(env.Prior))
 		if err := w.hit(m, name, "after"); err != nil {
 			// A step that fails after creating: it may or may not report what
 			// it made. This one does not, the hardest case: the resume and
@@ -305,7 +320,6 @@ func (w *world) steps(m *machine) []apply.Step {
 
 	// 1. LNI: enable on subnet-p (ours: tagged), subnet-s already enabled
 	// (listed, not ours).
-	lniTag := map[string]string{"outposts-ha:lni-enabled-by": workload}
 	lniResult := func(createdP bool) apply.Result {
 		return apply.Result{Resources: []record.Resource{
 			{Type: "lni", ID: "subnet-p", Region: "us-west-2", CreatedByUs: createdP, Attrs: map[string]string{"previous": "0"}},
@@ -313,21 +327,21 @@ func (w *world) steps(m *machine) []apply.Step {
 		}}
 	}
 	lni := &fakeStep{name: "lni"}
-	lni.find = func(context.Context, apply.Results) (apply.Result, bool, error) {
+	lni.find = func(_ context.Context, env apply.Env) (apply.Result, bool, error) {
 		it, _ := w.inv.find(func(it item) bool { return it.ID == "subnet-p" })
-		if it.Attrs["lni"] == "1" && it.Tags["outposts-ha:lni-enabled-by"] == workload {
+		if it.Attrs["lni"] == "1" && it.Tags["outposts-ha:lni-enabled-by"] == env.Token {
 			return lniResult(true), true, nil
 		}
 		return apply.Result{}, false, nil
 	}
-	lni.do = func(_ context.Context, _ apply.Results) (apply.Result, error) {
+	lni.do = func(_ context.Context, env apply.Env) (apply.Result, error) {
 		w.clock.Add(w.stepDelay)
 		if err := w.hit(m, "lni", "before"); err != nil {
 			return apply.Result{}, err
 		}
 		it, _ := w.inv.find(func(it item) bool { return it.ID == "subnet-p" })
 		if it.Attrs["lni"] != "1" {
-			w.inv.setAttr("subnet-p", "lni", "1", lniTag)
+			w.inv.setAttr("subnet-p", "lni", "1", map[string]string{"outposts-ha:lni-enabled-by": env.Token})
 		}
 		if err := w.hit(m, "lni", "after"); err != nil {
 			return apply.Result{}, err
@@ -364,14 +378,14 @@ func (w *world) steps(m *machine) []apply.Step {
 	store := m.runner.Store
 	rec := &fakeStep{name: "record"}
 	recResource := apply.Result{Resources: []record.Resource{{Type: "AWS::SSM::Parameter", ID: naming.RecordParam(workload), Region: "us-west-2", CreatedByUs: true}}}
-	rec.find = func(ctx context.Context, _ apply.Results) (apply.Result, bool, error) {
+	rec.find = func(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
 		_, err := store.GetRecord(ctx)
 		if errors.Is(err, record.ErrNotFound) {
 			return apply.Result{}, false, nil
 		}
 		return recResource, err == nil, err
 	}
-	rec.do = func(ctx context.Context, _ apply.Results) (apply.Result, error) {
+	rec.do = func(ctx context.Context, _ apply.Env) (apply.Result, error) {
 		w.clock.Add(w.stepDelay)
 		if err := w.hit(m, "record", "before"); err != nil {
 			return apply.Result{}, err

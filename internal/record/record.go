@@ -125,8 +125,11 @@ type RunInfo struct {
 
 // Journal records a setup run step by step.
 type Journal struct {
-	Schema        int         `json:"schema"`
-	Workload      string      `json:"workload"`
+	Schema   int    `json:"schema"`
+	Workload string `json:"workload"`
+	// Token is the same for every run of this setup, from the first run to
+	// the abort: steps derive ClientTokens and creation tags from it.
+	Token         string      `json:"token"`
 	AnswersSHA256 string      `json:"answersSha256"`
 	State         RunState    `json:"state"`
 	Runs          []RunInfo   `json:"runs"`
