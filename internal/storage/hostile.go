@@ -90,8 +90,8 @@ func (r *Redactor) Add(secret string) {
 }
 
 // forms are the ways a secret shows up when an array echoes it: as is,
-// escaped inside JSON, escaped in a URL, and base64 (raw forms are prefixes
-// of the padded ones, so they match both).
+// escaped inside JSON, escaped in a URL, and base64 with and without padding
+// (the padded form first, so it goes whole).
 func forms(s string) []string {
 	if s == "" {
 		return nil
@@ -111,7 +111,9 @@ func forms(s string) []string {
 }
 
 func base64Forms(s string) []string {
-	return []string{base64.RawStdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s))}
+	b := []byte(s)
+	return []string{base64.StdEncoding.EncodeToString(b), base64.URLEncoding.EncodeToString(b),
+		base64.RawStdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b)}
 }
 
 // tidy drops empty and duplicate forms and puts the longest first, so a form

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -184,4 +185,133 @@ func TestListBudget(t *testing.T) {
 	var c ListBudget
 	require.NoError(t, c.Spend(MaxListBytes))
 	assert.ErrorContains(t, c.Spend(1), "MiB")
+}
+
+func TestRedactorEdges(t *testing.T) {
+	assert.Equal(t, "pw x", NewRedactor(Credentials{Username: "u"}).Clean("pw x"), "no secret, nothing to redact")
+	onlySecret := NewRedactor(Credentials{Secret: "tok-123456"})
+	assert.Equal(t, Redacted, onlySecret.Clean(base64.StdEncoding.EncodeToString([]byte("tok-123456"))))
+	assert.Equal(t, "dTp0b2stMTIzNDU2", onlySecret.Clean(base64.StdEncoding.EncodeToString([]byte("u:tok-123456"))),
+		"with no user name, no user:secret form is invented")
+
+	// A token that contains the secret is replaced whole, not as "[REDACTED]-more".
+	r := NewRedactor(Credentials{Secret: "abcd1234"})
+	r.Add("abcd1234-session-more")
+	assert.Equal(t, "t="+Redacted, r.Clean("t=abcd1234-session-more"))
+	r.Add("")
+	var nilR *Redactor
+	nilR.Add("x")
+	assert.False(t, nilR.Contains("x"))
+
+	// Forms of a secret with characters JSON and URLs escape.
+	sp := NewRedactor(Credentials{Secret: "a b&c<d>/é"})
+	for _, echo := range []string{`a b\u0026c\u003cd\u003e/é`, `a b&c<d>/é`, "a+b%26c%3Cd%3E%2F%C3%A9", "a%20b&c%3Cd%3E%2F%C3%A9"} {
+		assert.Equal(t, "x "+Redacted+" y", sp.Clean("x "+echo+" y"), "%q", echo)
+	}
+
+	// Evicting the oldest session keeps exactly the newest ones.
+	ev := NewRedactor(Credentials{Secret: "fixed-secret"})
+	for i := range maxSessionSecrets + 1 {
+		ev.Add(fmt.Sprintf("sess-%03d-token", i))
+	}
+	assert.Equal(t, "sess-000-token", ev.Clean("sess-000-token"), "the oldest was dropped")
+	assert.Equal(t, Redacted, ev.Clean("sess-001-token"), "the next oldest is kept")
+}
+
+func TestCleanBoundaries(t *testing.T) {
+	r := NewRedactor(Credentials{Secret: "zzzz-secret"})
+	exact := strings.Repeat("a", maxPrintable)
+	assert.Equal(t, exact, r.Clean(exact), "300 runes are not cut")
+	assert.Equal(t, exact+"...", r.Clean(exact+"b"))
+	// A tail of 3 characters of a secret is too short to mean anything and stays.
+	three := strings.Repeat("a", maxPrintable-3) + "zzz" + "tail"
+	assert.Equal(t, strings.Repeat("a", maxPrintable-3)+"zzz...", r.Clean(three))
+	four := strings.Repeat("a", maxPrintable-4) + "zzzz" + "tail"
+	assert.Equal(t, strings.Repeat("a", maxPrintable-4)+"...", r.Clean(four))
+	long := strings.Repeat("é", maxErrorText+10)
+	err := r.Scrub(&Error{Vendor: "v", Op: "o", Err: errors.New(long)})
+	assert.Equal(t, maxErrorText+3, len([]rune(errors.Unwrap(err).Error())), "an error's detail keeps up to 1000 runes")
+}
+
+func TestStripEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\x1bcb":                "ab",  // ESC plus one character
+		"a\x1bPdcs\x1b\\b":       "ab",  // DCS ended by ST
+		"a\x1b_apc\u009cb":       "ab",  // APC ended by C1 ST
+		"a\x1bXsos\x07b":         "ab",  // SOS ended by BEL
+		"a\x1b^pm\x1b\\b":        "ab",  // PM
+		"a\u009d8;;x\u009cb":     "ab",  // C1 OSC
+		"a\u0090q\u009cb":        "ab",  // C1 DCS
+		"a\u0098s\u009cb":        "ab",  // C1 SOS
+		"a\u009ep\u009cb":        "ab",  // C1 PM
+		"a\u009fa\u009cb":        "ab",  // C1 APC
+		"a\x1b]0;unterminated":   "a",   // OSC to the end
+		"a\x1b[?25lb":            "ab",  // private CSI
+		"a\x1b[1;31;4mb":         "ab",  // SGR with parameters
+		"a\x1b[ qb":              "ab",  // CSI with an intermediate
+		"a\x1b[\x7fb":            "a b", // DEL breaks a CSI and is itself a control
+		"\x00a\x01":              "a",
+		"a\u0085b":               "a b", // NEL, a C1 control
+		"a\u00adb":               "ab",  // soft hyphen (Cf)
+		"a\u2066b\u2069":         "ab",  // bidi isolates
+		"\u200d\u200c\u2060x":    "x",   // zero-width joiners, word joiner
+		"a\x1b":                  "a",
+		"ok text stays, 1-2 [x]": "ok text stays, 1-2 [x]",
+	} {
+		assert.Equal(t, want, Strip(in), "%q", in)
+	}
+}
+
+func TestCheckNameLimits(t *testing.T) {
+	assert.NoError(t, CheckName("abc", 3))
+	assert.Error(t, CheckName("abcd", 3))
+	assert.NoError(t, CheckName(strings.Repeat("a", MaxNameLen), -1), "max <= 0 means MaxNameLen")
+	err := CheckName(strings.Repeat("x", 100)+"\x1b", 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"`+strings.Repeat("x", 40)+`"`, "the error quotes a 40-rune prefix")
+	assert.NotContains(t, err.Error(), strings.Repeat("x", 41))
+	r := NewRedactor(Credentials{Secret: "sekrit-99"})
+	assert.NoError(t, r.Volume(Volume{Name: "v1"}), "no id is fine")
+	assert.ErrorContains(t, r.Volume(Volume{Name: "v1", ID: "id-sekrit-99"}), "volume id")
+	assert.ErrorContains(t, r.Volume(Volume{Name: "v\x1b1", ID: "id"}), "volume name")
+	var logs bytes.Buffer
+	kept := r.SafeVolumes(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)),
+		[]Volume{{Name: "a"}, {Name: "sekrit-99"}, {Name: "b\x07"}, {Name: "c", ID: "3"}})
+	assert.Equal(t, []Volume{{Name: "a"}, {Name: "c", ID: "3"}}, kept)
+	assert.Equal(t, 2, strings.Count(logs.String(), "leaving out a volume"))
+	assert.NotContains(t, logs.String(), "sekrit")
+	assert.Nil(t, r.CleanAll(nil))
+	assert.Equal(t, []string{"a b", Redacted}, r.CleanAll([]string{"a\nb", "sekrit-99"}))
+}
+
+func TestTargetAndPortal(t *testing.T) {
+	assert.NoError(t, TargetName(ISCSI, "iqn.1992-08.com.netapp:sn.1"))
+	assert.Error(t, TargetName(ISCSI, "nqn.2014-08.org.nvmexpress:uuid:7f1c9a52-3c1e-4d38-9f55-0d2c1b7a9e10"))
+	assert.NoError(t, TargetName(NVMeTCP, "nqn.2014-08.org.nvmexpress:uuid:7f1c9a52-3c1e-4d38-9f55-0d2c1b7a9e10"))
+	assert.Error(t, TargetName(NVMeTCP, "iqn.1992-08.com.netapp:sn.1"))
+	for in, want := range map[string]string{"192.168.1.10": "192.168.1.10", "fd00::0:1": "fd00::1"} {
+		got, err := PortalAddr(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got)
+	}
+	for _, bad := range []string{"", "host.example", "192.168.1.10:3260", "fe80::1%eth0", "0.0.0.0", "127.0.0.1", "255.255.255.255", "::ffff:10.0.0.1", "224.0.0.1", "1.2.3.4\x1b[2K"} {
+		_, err := PortalAddr(bad)
+		require.Error(t, err, "%q", bad)
+		assert.NotContains(t, err.Error(), "\x1b")
+	}
+}
+
+func TestLoggerKeepsLevelsAndGroups(t *testing.T) {
+	r := NewRedactor(Credentials{Secret: "hush-hush-1"})
+	var buf bytes.Buffer
+	l := r.Logger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	assert.False(t, l.Enabled(context.Background(), slog.LevelDebug))
+	l.Debug("hidden hush-hush-1")
+	assert.Empty(t, buf.String())
+	l.WithGroup("g\x1b[1m").Info("m", slog.Group("in", "k", "hush-hush-1"), "t", time.Duration(5), "b", true)
+	out := buf.String()
+	assert.Contains(t, out, `"g":{"in":{"k":"[REDACTED]"},"t":5,"b":true}`)
+	assert.NotContains(t, out, "hush")
+	nl := r.Logger(nil)
+	nl.Info("discarded")
 }
