@@ -51,6 +51,11 @@ type Results map[string]Result
 // Output returns one output of a done step ("" when absent).
 func (r Results) Output(step, key string) string { return r[step].Outputs[key] }
 
+// TagSetup is the tag key a step puts, with Env.Token as the value, on what
+// it creates, so that its Find can prove the thing is this setup's. (Defined
+// here: internal/naming has no such key yet.)
+const TagSetup = "outposts-ha:setup"
+
 // Env is what a step is given besides its context.
 type Env struct {
 	// Prior holds the results of the steps before it. On a resume, those
@@ -59,8 +64,8 @@ type Env struct {
 	Prior Results
 	// Token is the same for every run of this workload's setup (it is kept
 	// in the journal from the first run until an abort). Steps derive their
-	// ClientTokens and creation marks from it (Token+"-launch", a tag
-	// outposts-ha:setup=<Token>), so that a re-run Do is idempotent and Find
+	// ClientTokens and creation marks from it (Token+"-launch", the tag
+	// TagSetup=<Token>), so that a re-run Do is idempotent and Find
 	// can tell what this setup created from what was there before.
 	Token string
 }

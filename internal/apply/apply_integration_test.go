@@ -50,12 +50,12 @@ func (s *ltStep) Name() string { return "lt-" + s.role }
 
 func (s *ltStep) name() string { return naming.LaunchTemplate(s.workload, s.role) }
 
-func (s *ltStep) resource(id string, created bool) record.Resource {
+func (s *ltStep) resource(id, token string, created bool) record.Resource {
 	return record.Resource{Type: "AWS::EC2::LaunchTemplate", ID: id, Region: "us-west-2", CreatedByUs: created,
-		Tags: map[string]string{naming.TagWorkload: s.workload, naming.TagRole: s.role}}
+		Tags: map[string]string{naming.TagWorkload: s.workload, naming.TagRole: s.role, apply.TagSetup: token}}
 }
 
-func (s *ltStep) Find(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
+func (s *ltStep) Find(ctx context.Context, env apply.Env) (apply.Result, bool, error) {
 	out, err := s.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{s.name()}})
 	if awsx.IsNotFound(err) {
 		return apply.Result{}, false, nil
@@ -64,24 +64,28 @@ func (s *ltStep) Find(ctx context.Context, _ apply.Env) (apply.Result, bool, err
 		return apply.Result{}, false, err
 	}
 	for _, lt := range out.LaunchTemplates {
-		// Ours only when it carries the workload tag setup puts on it.
+		// Ours only when it carries this setup's token; a template of the
+		// same name without it was not made by this setup: report it as
+		// found, not created, so an abort leaves it.
+		id := aws.ToString(lt.LaunchTemplateId)
+		mine := false
 		for _, tg := range lt.Tags {
-			if aws.ToString(tg.Key) == naming.TagWorkload && aws.ToString(tg.Value) == s.workload {
-				id := aws.ToString(lt.LaunchTemplateId)
-				return apply.Result{Resources: []record.Resource{s.resource(id, true)}, Outputs: map[string]string{"id": id}}, true, nil
-			}
+			mine = mine || (aws.ToString(tg.Key) == apply.TagSetup && aws.ToString(tg.Value) == env.Token)
 		}
+		return apply.Result{Resources: []record.Resource{s.resource(id, env.Token, mine)}, Outputs: map[string]string{"id": id}}, true, nil
 	}
 	return apply.Result{}, false, nil
 }
 
-func (s *ltStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
+func (s *ltStep) Do(ctx context.Context, env apply.Env) (apply.Result, error) {
 	out, err := s.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(s.name()),
+		ClientToken:        aws.String(env.Token + "-" + s.Name()),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0"), InstanceType: ec2types.InstanceTypeC5Large},
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate, Tags: []ec2types.Tag{
 			{Key: aws.String(naming.TagWorkload), Value: aws.String(s.workload)},
 			{Key: aws.String(naming.TagRole), Value: aws.String(s.role)},
+			{Key: aws.String(apply.TagSetup), Value: aws.String(env.Token)},
 		}}},
 	})
 	if err != nil {
@@ -91,7 +95,7 @@ func (s *ltStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
 	if s.crash != nil {
 		s.crash()
 	}
-	return apply.Result{Resources: []record.Resource{s.resource(id, true)}, Outputs: map[string]string{"id": id}}, nil
+	return apply.Result{Resources: []record.Resource{s.resource(id, env.Token, true)}, Outputs: map[string]string{"id": id}}, nil
 }
 
 func (s *ltStep) Undo(ctx context.Context, r apply.Result) error {
@@ -206,7 +210,7 @@ func TestRunnerAgainstMoto(t *testing.T) {
 
 	// Another workload's template, which nothing here may touch.
 	otherStep := &ltStep{ec2: ec2c, workload: other, role: naming.RolePrimary}
-	_, err = otherStep.Do(ctx, apply.Env{})
+	_, err = otherStep.Do(ctx, apply.Env{Token: "someone-else"})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, _ = ec2c.DeleteLaunchTemplate(context.Background(), &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String(naming.LaunchTemplate(other, naming.RolePrimary))})
