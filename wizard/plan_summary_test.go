@@ -86,6 +86,7 @@ func TestSummaryExplainsCHAP(t *testing.T) {
 	assert.Contains(t, s, "kms:Decrypt")
 	assert.Contains(t, s, "com.amazonaws.us-east-1.secretsmanager")
 	assert.Contains(t, s, "before the SAN is reachable")
+	assert.Contains(t, s, `UEFI loader \EFI\redhat\shimx64.efi`)
 	assert.NotContains(t, exampleSummary(t, "generic-iscsi-multipath"), "GetSecretValue", "no CHAP, no CHAP advice")
 }
 

@@ -86,6 +86,9 @@ func summary(p *Plan, ud userData, unset []string) []byte {
 	for _, u := range ud.URIs {
 		w("             iPXE SAN URI %s", u)
 	}
+	if f := s.Boot.UEFIFilename; f != "" && sanBoot {
+		w("             UEFI loader %s (iPXE sanboot --filename; BIOS boots ignore it)", f)
+	}
 	if s.Storage.Vendor != "generic" {
 		w("             The %ss here are as the answers state them: setup will map the volumes, read back", unit)
 		w("             the %ss the array really assigns, and render the templates from those.", unit)
