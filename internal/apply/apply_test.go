@@ -352,6 +352,9 @@ func TestResumeRefusesOtherAnswersAndSteps(t *testing.T) {
 	w.fault = fault{step: "array-map", point: "before"}
 	_, err := w.machine("run-1").runner.Run(context.Background())
 	require.ErrorIs(t, err, errInjected)
+	st, err := apply.Inspect(context.Background(), w.machine("observer").runner.Store, w.clock.Now())
+	require.NoError(t, err)
+	assert.Equal(t, "web01: setup stopped (2 of 6 steps done; step array-map failed: injected failure): run setup again to resume, or setup --abort web01", st.Summary)
 
 	m := w.machine("run-2")
 	m.runner.AnswersSHA256 = record.HashAnswers("workload: web01\nregion: eu-west-1\n")
@@ -413,4 +416,57 @@ func TestAbortWithoutJournal(t *testing.T) {
 	assert.Empty(t, w.ssm.Names())
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], "nothing to abort")
+}
+
+// A second machine inspects a setup: running elsewhere, crashed, stopped,
+// done, aborted. Fake world, injected clock.
+func TestInspect(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld()
+	obs := w.machine("observer").runner.Store
+	st, err := apply.Inspect(ctx, obs, w.clock.Now())
+	require.NoError(t, err)
+	assert.Nil(t, st.Journal)
+	assert.Contains(t, st.Summary, "no setup journal")
+
+	// While run-1 is inside array-map, the observer sees it active.
+	m := w.machine("run-1")
+	inner := m.runner.Steps[2]
+	var during apply.Status
+	m.runner.Steps[2] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
+		do: func(c context.Context, env apply.Env) (apply.Result, error) {
+			var err error
+			during, err = apply.Inspect(ctx, obs, w.clock.Now())
+			require.NoError(t, err)
+			return inner.Do(c, env)
+		}}
+	w.fault = fault{step: "launch", point: "crash"}
+	_, err = m.runner.Run(ctx)
+	require.ErrorIs(t, err, errDead)
+	assert.True(t, during.Active)
+	assert.Contains(t, during.Summary, "apply by run run-1 (tester@run-1) now")
+	assert.Contains(t, during.Summary, "2 of 6 steps done; step array-map started")
+
+	// Crashed: lease not released; still active until it expires.
+	st, err = apply.Inspect(ctx, obs, w.clock.Now())
+	require.NoError(t, err)
+	assert.True(t, st.Active)
+	w.clock.Add(31 * time.Minute)
+	st, err = apply.Inspect(ctx, obs, w.clock.Now())
+	require.NoError(t, err)
+	assert.False(t, st.Active)
+	assert.Contains(t, st.Summary, "crashed or was killed")
+	assert.Contains(t, st.Summary, "step launch started")
+
+	_, err = w.machine("run-2").runner.Run(ctx)
+	require.NoError(t, err)
+	st, err = apply.Inspect(ctx, obs, w.clock.Now())
+	require.NoError(t, err)
+	assert.Equal(t, "web01: setup done (6 of 6 steps done)", st.Summary)
+
+	require.NoError(t, w.machine("run-abort").runner.Abort(ctx))
+	st, err = apply.Inspect(ctx, obs, w.clock.Now())
+	require.NoError(t, err)
+	assert.Nil(t, st.Journal)
+	assert.Nil(t, st.Lease)
 }
