@@ -124,6 +124,10 @@ type Runner struct {
 	NewToken func() string
 }
 
+// maxRuns bounds the run history a journal keeps, so that many resumes do
+// not grow it past what Parameter Store holds.
+const maxRuns = 20
+
 // DefaultLeaseTTL is the lease length when Runner.LeaseTTL is zero.
 const DefaultLeaseTTL = 30 * time.Minute
 
@@ -222,6 +226,10 @@ func (r *Runner) load(ctx context.Context, action string) (*record.Journal, bool
 		return nil, false, err
 	}
 	j.Runs = append(j.Runs, record.RunInfo{ID: r.RunID, Owner: r.owner(), Started: r.now(), Action: action})
+	if len(j.Runs) > maxRuns {
+		// Keep the first run (who started it) and the latest ones.
+		j.Runs = append(j.Runs[:1], j.Runs[len(j.Runs)-maxRuns+1:]...)
+	}
 	return &j, true, nil
 }
 
@@ -253,6 +261,16 @@ func (r *Runner) Run(ctx context.Context) (Results, error) {
 			return nil, err
 		}
 		j.Runs[len(j.Runs)-1].Action = "resume"
+		if allDone(j) {
+			// Re-running after success changes nothing, not even the journal.
+			results := Results{}
+			for i, e := range j.Steps {
+				results[e.Name] = Result{Resources: e.Resources, Outputs: e.Outputs}
+				r.emit(Event{Step: e.Name, Index: i, State: record.StepDone, Resumed: true, Duration: e.Ended.Sub(e.Started), Resources: e.Resources})
+			}
+			r.release(ctx)
+			return results, nil
+		}
 	}
 	j.State = record.RunRunning
 	if err := r.Store.PutJournal(wctx, j); err != nil {
@@ -286,6 +304,15 @@ func (r *Runner) Run(ctx context.Context) (Results, error) {
 	}
 	r.release(ctx)
 	return results, nil
+}
+
+func allDone(j *record.Journal) bool {
+	for _, e := range j.Steps {
+		if e.State != record.StepDone {
+			return false
+		}
+	}
+	return true
 }
 
 // resumable checks that a journal found in SSM belongs to this run's plan.

@@ -91,11 +91,16 @@ func TestCleanRunJournalRecordEvents(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 
-	// Re-running after success changes nothing and runs no step.
+	// Re-running after success changes nothing (not even the journal) and
+	// runs no step.
+	journalBefore := w.ssm.Value(record.JournalParam(workload))
 	m2 := w.machine("run-2")
-	_, err = m2.runner.Run(context.Background())
+	res2, err := m2.runner.Run(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 4, w.inv.creates)
+	assert.Equal(t, journalBefore, w.ssm.Value(record.JournalParam(workload)))
+	assert.Equal(t, res, res2, "the results come from the journal")
+	assert.Len(t, m2.events, len(stepNames))
 	for _, e := range m2.events {
 		assert.True(t, e.Resumed, "%s came from the journal", e.Step)
 	}
@@ -416,6 +421,24 @@ func TestAbortWithoutJournal(t *testing.T) {
 	assert.Empty(t, w.ssm.Names())
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], "nothing to abort")
+}
+
+// Many resumes keep the journal's run history bounded: the first run and
+// the latest ones.
+func TestRunHistoryBounded(t *testing.T) {
+	w := newWorld()
+	for i := range 30 {
+		w.fault = fault{step: "launch", point: "before"}
+		_, err := w.machine(fmt.Sprintf("run-%02d", i)).runner.Run(context.Background())
+		require.ErrorIs(t, err, errInjected)
+	}
+	j, err := w.machine("observer").runner.Store.GetJournal(context.Background())
+	require.NoError(t, err)
+	require.Len(t, j.Runs, 20)
+	assert.Equal(t, "run-00", j.Runs[0].ID)
+	assert.Equal(t, "run-29", j.Runs[19].ID)
+	assert.Equal(t, 30, j.Step("launch").Attempts)
+	assert.Equal(t, 3, w.inv.creates, "the failing step never made anything; earlier ones once")
 }
 
 // A second machine inspects a setup: running elsewhere, crashed, stopped,
