@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -52,7 +53,21 @@ type BootSpec struct {
 	// passes); zero means DefaultBootTimeout. Time spent waiting for a boot
 	// slot does not count.
 	Timeout time.Duration
+	// UEFI boots OVMF and iPXE's EFI build instead of SeaBIOS and ipxe.lkrn:
+	// the script runs as autoexec.ipxe from a local EFI system partition (see
+	// efi.go), and the SAN disk must be one WriteEFIDisk wrote.
+	UEFI bool
+	// StopOn ends the boot when a console line starts with it (qemu is killed
+	// StopGrace later, and Result.Stopped is set). UEFI firmware has no
+	// equivalent of -no-reboot -boot reboot-timeout=0: when the script gives
+	// up, OVMF moves on to its next boot option and then waits in its menu, so
+	// a UEFI failure case stops on the script's failure line instead.
+	StopOn string
 }
+
+// StopGrace is how long a boot runs on after the StopOn line appeared, so the
+// lines printed right after it (iPXE's own error) reach the log too.
+const StopGrace = time.Second
 
 // Result is what one boot did.
 type Result struct {
@@ -72,6 +87,8 @@ type Result struct {
 	IPXEErrorLine string
 	// TimedOut: the boot deadline passed and qemu was killed.
 	TimedOut bool
+	// Stopped: the BootSpec.StopOn line appeared and qemu was killed.
+	Stopped bool
 	// Duration is qemu start to exit.
 	Duration time.Duration
 	// Stderr is what qemu wrote to stderr.
@@ -110,6 +127,8 @@ func (r Result) String() string {
 		verdict = "PASS"
 	case r.TimedOut:
 		verdict = "TIMEOUT"
+	case r.Stopped:
+		verdict = "STOPPED"
 	}
 	s := fmt.Sprintf("%s exit=%d in %.2fs", verdict, r.ExitCode, r.Duration.Seconds())
 	if r.IPXEError != "" {
@@ -156,17 +175,37 @@ func (l *Lab) Boot(ctx context.Context, s BootSpec) (Result, error) {
 
 	n := l.nBoot.Add(1)
 	serial := filepath.Join(l.cfg.Dir, fmt.Sprintf("boot%d-serial.log", n))
-	args := []string{"-accel", "tcg", "-m", "128", "-nodefaults",
-		"-display", "none", "-monitor", "none", "-machine", "graphics=off",
+	args := []string{"-accel", "tcg", "-nodefaults",
+		"-display", "none", "-monitor", "none",
 		"-serial", "file:" + serial,
-		"-no-reboot", "-boot", "reboot-timeout=0",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"}
-	if s.Disk != "" {
+		"-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"}
+	switch {
+	case s.Disk != "":
 		if err := qemuPathOK(s.Disk); err != nil {
 			return Result{}, err
 		}
-		args = append(args, "-drive", "file="+s.Disk+",format=raw,if=ide,snapshot=on", "-net", "none")
-	} else {
+		args = append(args, "-m", "128", "-machine", "graphics=off", "-boot", "reboot-timeout=0",
+			"-drive", "file="+s.Disk+",format=raw,if=ide,snapshot=on", "-net", "none")
+	case s.UEFI:
+		if l.cfg.IPXEEFI == "" {
+			return Result{}, fmt.Errorf("boot: the lab has no ipxe.efi (Config.IPXEEFI)")
+		}
+		esp := filepath.Join(l.cfg.Dir, fmt.Sprintf("boot%d-esp.img", n))
+		if err := writeESP(ctx, esp, l.cfg.IPXEEFI, s.Script); err != nil {
+			return Result{}, fmt.Errorf("write the local EFI system partition: %w", err)
+		}
+		for _, p := range []string{esp, l.cfg.OVMF} {
+			if err := qemuPathOK(p); err != nil {
+				return Result{}, err
+			}
+		}
+		// OVMF's console goes to the serial port on its own; the ESP is the
+		// only disk, so its removable-media loader (iPXE) is the first boot
+		// option. romfile= leaves the cards without option ROMs: iPXE drives
+		// them itself and OVMF offers no network boot to fall back to.
+		args = append(args, "-m", "256", "-bios", l.cfg.OVMF,
+			"-drive", "file="+esp+",format=raw,if=virtio,snapshot=on")
+	default:
 		if l.cfg.IPXE == "" {
 			return Result{}, fmt.Errorf("boot: the lab has no ipxe.lkrn (Config.IPXE)")
 		}
@@ -179,13 +218,16 @@ func (l *Lab) Boot(ctx context.Context, s BootSpec) (Result, error) {
 				return Result{}, err
 			}
 		}
-		args = append(args, "-kernel", l.cfg.IPXE, "-initrd", script)
+		args = append(args, "-m", "128", "-machine", "graphics=off", "-boot", "reboot-timeout=0",
+			"-kernel", l.cfg.IPXE, "-initrd", script)
+	}
+	if s.Disk == "" {
 		for i, nic := range s.NICs {
 			netdev, err := nic.netdev(i)
 			if err != nil {
 				return Result{}, err
 			}
-			// romfile= skips the card's own iPXE ROM: ipxe.lkrn has its drivers.
+			// romfile= skips the card's own iPXE ROM: iPXE has its drivers.
 			args = append(args, "-netdev", netdev, "-device", fmt.Sprintf("e1000,netdev=n%d,romfile=", i))
 		}
 	}
@@ -206,7 +248,19 @@ func (l *Lab) Boot(ctx context.Context, s BootSpec) (Result, error) {
 	cmd.Cancel = func() error { return cmd.Process.Kill() } // SIGKILL, by PID
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	runErr := cmd.Run()
+	var stopped atomic.Bool
+	runErr := cmd.Start()
+	if runErr == nil {
+		if s.StopOn != "" {
+			watchDone := make(chan struct{})
+			defer close(watchDone)
+			go watchConsole(serial, s.StopOn, watchDone, func() {
+				stopped.Store(true)
+				_ = cmd.Process.Kill()
+			})
+		}
+		runErr = cmd.Wait()
+	}
 	r := Result{Duration: time.Since(start), Stderr: stderr.String(), ExitCode: -1}
 	if cmd.ProcessState != nil {
 		r.ExitCode = cmd.ProcessState.ExitCode()
@@ -221,6 +275,10 @@ func (l *Lab) Boot(ctx context.Context, s BootSpec) (Result, error) {
 	if ctx.Err() != nil {
 		return r, fmt.Errorf("boot cancelled: %w", ctx.Err())
 	}
+	if stopped.Load() {
+		r.Stopped = true
+		return r, nil
+	}
 	if errors.Is(bctx.Err(), context.DeadlineExceeded) {
 		r.TimedOut = true
 		return r, nil
@@ -233,6 +291,33 @@ func (l *Lab) Boot(ctx context.Context, s BootSpec) (Result, error) {
 		return r, fmt.Errorf("qemu failed (exit %d, %v): %s", r.ExitCode, runErr, tail(r.Stderr, 10))
 	}
 	return r, nil
+}
+
+// watchConsole polls the serial log until a line starts with prefix, then
+// calls stop StopGrace later. It gives up when done is closed.
+func watchConsole(serial, prefix string, done <-chan struct{}, stop func()) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		raw, err := os.ReadFile(serial)
+		if err != nil {
+			continue
+		}
+		if (Result{Serial: CleanConsole(raw)}).Line(prefix) == "" {
+			continue
+		}
+		select {
+		case <-done:
+		case <-time.After(StopGrace):
+			stop()
+		}
+		return
+	}
 }
 
 func (n NIC) netdev(i int) (string, error) {

@@ -51,10 +51,27 @@
 // The harness itself has no build tag and uses only the standard library, so
 // `go vet ./...` checks it; its pure parts have ordinary unit tests.
 //
+// # What the lab proves beyond one LUN and one path
+//
+// The boot sector dumps every iBFT it finds in base memory before it reads the
+// disk (ParseIBFTs), so a case can check what the booted OS is told about its
+// SAN paths, and IBFTLength, the model of the table iPXE builds, is pinned to
+// real tables: under BIOS iPXE has 768 bytes for it (BIOSIBFTMax), and a
+// larger table fails the boot with ipxe.org/34852006. AddPortal adds listening
+// ports, AddLUN decoy LUNs (a mis-encoded LUN field reaches them), and
+// TargetSpec.Image lets two targets of different IQNs export one volume.
+//
+// UEFI boots (BootSpec.UEFI) run OVMF with iPXE's EFI build; the script is
+// autoexec.ipxe on a local EFI system partition, and the LUN holds a GRUB EFI
+// image at the --filename path (WriteEFIDisk, efi.go). UEFI firmware cannot end
+// qemu when a boot fails, so UEFI failure cases stop on the script's failure
+// line (BootSpec.StopOn). Extra prerequisites: Debian's ovmf,
+// grub-efi-amd64-bin and mtools (NeedUEFI).
+//
 // # Limits
 //
-// BIOS only (the marker disk is an MBR; UEFI sanboot is not covered). iSCSI
-// only: this kernel has no NVMe-oF target and there is no userspace one in
-// Debian. Upstream iPXE lacks aws_get_boot_creds_from_secret, so the CHAP
-// cases swap that one rendered line for inline credentials.
+// tgt keeps LUN 0 for its controller, so no case boots LUN 0. iSCSI only:
+// this kernel has no NVMe-oF target and there is no userspace one in Debian.
+// Upstream iPXE lacks aws_get_boot_creds_from_secret, so the CHAP cases swap
+// that one rendered line for inline credentials.
 package sanlab

@@ -29,3 +29,17 @@ func NeedLab(tb testing.TB) string {
 	}
 	return ipxe
 }
+
+// NeedUEFI is the gate of the UEFI cases: NeedLab's prerequisites plus OVMF,
+// iPXE's EFI build, GRUB's EFI modules and mtools. Missing pieces fail the
+// test under SANBOOT_E2E=1, naming the Debian package. It returns ipxe.lkrn
+// and ipxe.efi.
+func NeedUEFI(tb testing.TB) (ipxe, ipxeEFI string) {
+	tb.Helper()
+	ipxe = NeedLab(tb)
+	ipxeEFI = filepath.Join(filepath.Dir(ipxe), "ipxe.efi")
+	if err := EFIPrerequisites(DefaultOVMF, ipxeEFI); err != nil {
+		tb.Fatalf("SANBOOT_E2E=1 but the UEFI cases cannot run: %v", err)
+	}
+	return ipxe, ipxeEFI
+}

@@ -328,3 +328,10 @@ func TestIBFT(t *testing.T) {
 	_, err := ParseIBFT(b)
 	assert.ErrorContains(t, err, "checksum")
 }
+
+func TestUEFIIBFTLength(t *testing.T) {
+	console := "FACP  116B rev=1 chksum=0xab (valid) OEM=BOCHS  BXPC     OEMrev=00000001 BXPC\n" +
+		"iBFT  639B rev=1 chksum=0xd6 (valid) OEM=FENSYS iPXE     OEMrev=00000000\n"
+	assert.Equal(t, 639, UEFIIBFTLength(console))
+	assert.Equal(t, 0, UEFIIBFTLength("iBFT  639B rev=1 chksum=0xd6 (invalid)"))
+}

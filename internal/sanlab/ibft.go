@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -186,3 +188,17 @@ const (
 	ibftInitiatorLen = ibftInitiatorNameAt + 4 // 74
 	ibftNICLen       = 102
 )
+
+var lsacpiIBFTRE = regexp.MustCompile(`^iBFT\s+([0-9]+)B\s.*\(valid\)`)
+
+// UEFIIBFTLength reads the length of the iBFT from the ACPI table list GRUB's
+// lsacpi printed in a UEFI boot (see efi.go), or 0 when there is none.
+func UEFIIBFTLength(console string) int {
+	for _, l := range strings.Split(console, "\n") {
+		if m := lsacpiIBFTRE.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
+}

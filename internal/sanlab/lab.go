@@ -36,6 +36,10 @@ type Config struct {
 	IPXE string
 	// QEMU is the qemu binary; empty means qemu-system-x86_64 from PATH.
 	QEMU string
+	// IPXEEFI is iPXE's EFI build (ipxe.efi); UEFI boots need it.
+	IPXEEFI string
+	// OVMF is the UEFI firmware image for UEFI boots; empty means DefaultOVMF.
+	OVMF string
 }
 
 // Lab is one private network namespace, holding only a loopback interface,
@@ -88,6 +92,9 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 	}
 	if cfg.QEMU == "" {
 		cfg.QEMU = "qemu-system-x86_64"
+	}
+	if cfg.OVMF == "" {
+		cfg.OVMF = DefaultOVMF
 	}
 	sweepOnce.Do(func() { sweepStaleNamespaces(ctx) })
 
