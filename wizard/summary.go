@@ -118,6 +118,10 @@ func summary(p *Plan, ud userData, unset []string) []byte {
 	}
 	w("Servers      primary subnet %s%s -> %s", s.Outposts.PrimarySubnet, outpostNote(s.Outposts.PrimaryOutpost), naming.LaunchTemplate(s.Workload, naming.RolePrimary))
 	w("             recovery subnet %s%s -> %s", s.Outposts.SecondarySubnet, outpostNote(s.Outposts.SecondaryOutpost), naming.LaunchTemplate(s.Workload, naming.RoleRecovery))
+	if s.Outposts.SecondaryOutpost == "" {
+		w("             Without the recovery server's Outpost ID, the failover function's drill skips its")
+		w("             capacity check for %s (set outposts.secondary_outpost).", s.Instance.Type)
+	}
 	w("Instance     %s, profile %s (role %s)", s.Instance.Type, s.Instance.InstanceProfile, instanceRole(s))
 	w("Failover     policy %s, notify %s", s.Failover.Policy, s.Failover.NotificationEmail)
 	w("Stack        %s", naming.Stack(s.Workload))
@@ -186,7 +190,7 @@ func dataPathNote(s *spec.Spec, v spec.Volume) string {
 	case n < 2:
 		return portals + "; multipath off: one portal gives one path (list more portals to get " + mp + ")"
 	}
-	return portals + "; multipath on (" + mp + ")"
+	return portals + "; multipath on, through " + mp
 }
 
 // failureSection says, for the chosen policy, what happens when the primary
