@@ -88,6 +88,15 @@ func TestSummaryExplainsCHAP(t *testing.T) {
 	assert.Contains(t, s, "before the SAN is reachable")
 	assert.Contains(t, s, `UEFI loader \EFI\redhat\shimx64.efi`)
 	assert.NotContains(t, exampleSummary(t, "generic-iscsi-multipath"), "GetSecretValue", "no CHAP, no CHAP advice")
+
+	// NVMe/TCP speaks of DH-HMAC-CHAP and its keys; LocalBoot fetches the secret itself.
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(examples(t)[0]), "pure-nvme-tcp.yaml"))
+	require.NoError(t, err)
+	nvme := summaryOf(t, strings.Replace(string(b), "    lun: 1\n", "    lun: 1\n    chap_secret_arn: arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/app01-dhchap-AbCdEf\n", 1))
+	assert.Contains(t, nvme, `DH-HMAC-CHAP: each secret (arn:aws:secretsmanager:us-west-2:123456789012:secret:oha/app01-dhchap-AbCdEf) holds the JSON {"dh_chap_host_key": "DHHC-1:..."}`)
+	assert.Contains(t, nvme, "the LocalBoot helper fetches the boot secret")
+	assert.NotContains(t, nvme, "userid")
+	assert.NotContains(t, nvme, "iPXE")
 }
 
 // Item 10: each policy says what a lost server means, with times computed

@@ -296,11 +296,11 @@ func chapNotes(s *spec.Spec) []string {
 		fmt.Sprintf("%s: the instance role %s needs secretsmanager:GetSecretValue on those secrets, and kms:Decrypt on their KMS key when it is a customer managed key.", what, instanceRole(s)),
 	}
 	if bootCHAP {
-		who := "iPXE fetches the boot secret (aws_get_boot_creds_from_secret)"
-		if !(s.BootMode() == "sanboot") {
-			who = "the LocalBoot helper fetches the boot secret"
+		who := "iPXE fetches the boot secret (aws_get_boot_creds_from_secret) over the VPC interface (device index 0) with the instance role, before the SAN is reachable"
+		if s.BootMode() != "sanboot" {
+			who = "the LocalBoot helper fetches the boot secret with the AWS CLI over the VPC interface (device index 0) with the instance role"
 		}
-		out = append(out, fmt.Sprintf("%s: at boot %s over the VPC interface (device index 0) with the instance role, before the SAN is reachable: subnets %s and %s need a path to Secrets Manager in %s (an interface VPC endpoint com.amazonaws.%s.secretsmanager, or a NAT route), and security group %s must allow HTTPS out to it.",
+		out = append(out, fmt.Sprintf("%s: at boot %s: subnets %s and %s need a path to Secrets Manager in %s (an interface VPC endpoint com.amazonaws.%s.secretsmanager, or a NAT route), and security group %s must allow HTTPS out to it.",
 			what, who, s.Outposts.PrimarySubnet, s.Outposts.SecondarySubnet, s.Region, s.Region, s.Instance.SecurityGroup))
 	} else {
 		out = append(out, fmt.Sprintf("%s: the data-volume script fetches its secret after boot with the AWS CLI over the VPC interface: the guest needs a path to Secrets Manager in %s (an interface VPC endpoint or a NAT route).", what, s.Region))
