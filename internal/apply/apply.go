@@ -15,7 +15,8 @@
 //
 // The runner writes the journal entry before a step starts ("started") and
 // after it ends ("done" with its resources), holds the workload's apply lease
-// (renewed before each step) so two machines never apply at once, stops after
+// (renewed before each step and, by a heartbeat, while one runs) so two
+// machines never apply at once, stops after
 // the current step when its context is cancelled, and reports progress
 // through OnEvent. It imports no charm package: the TUI turns events into its
 // checklist.
@@ -30,6 +31,7 @@ import (
 	"os"
 	"os/user"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
@@ -119,6 +121,11 @@ type Runner struct {
 	LeaseTTL time.Duration
 	Now      func() time.Time
 	OnEvent  func(Event)
+	// Heartbeat is how often the lease is renewed while a step runs
+	// (LeaseTTL/3 when zero); After is the timer it waits on (time.After
+	// when nil; tests inject one).
+	Heartbeat time.Duration
+	After     func(time.Duration) <-chan time.Time
 	// NewToken makes the setup's Env.Token when no journal exists yet
 	// (random 32 hex digits when nil; tests pin it).
 	NewToken func() string
@@ -383,7 +390,12 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 		return Result{}, err
 	}
 	r.emit(Event{Step: step.Name(), Index: i, State: record.StepStarted})
-	res, doErr := step.Do(ctx, Env{Prior: prior, Token: j.Token})
+	res, doErr, lost := r.doWithHeartbeat(ctx, step, Env{Prior: prior, Token: j.Token})
+	if lost != nil {
+		// Another run holds the lease now and resumes this step through
+		// Find; writing our journal entry would clobber its journal.
+		return Result{}, fmt.Errorf("step %s stopped (%s): %w", step.Name(), describe(res.Resources), lost)
+	}
 	for k := range res.Resources {
 		if res.Resources[k].Time.IsZero() {
 			res.Resources[k].Time = r.now()
@@ -408,6 +420,52 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 	}
 	r.emit(Event{Step: step.Name(), Index: i, State: record.StepDone, Duration: e.Ended.Sub(start), Resources: e.Resources})
 	return Result{Resources: e.Resources, Outputs: e.Outputs}, nil
+}
+
+// doWithHeartbeat runs step.Do while renewing the lease every Heartbeat, so
+// a step longer than the lease (a slow launch) keeps it. When a renewal
+// finds another run holding the lease, the step's context is cancelled and
+// lost is set. A renewal that fails for another reason (a throttled call) is
+// tried again at the next beat; the lease's length leaves room for that.
+func (r *Runner) doWithHeartbeat(ctx context.Context, step Step, env Env) (res Result, err, lost error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-r.after(r.heartbeat()):
+			}
+			if _, err := r.Store.RenewLease(ctx, r.RunID, r.ttl()); errors.Is(err, record.ErrLeaseLost) {
+				lost = err
+				cancel()
+				return
+			}
+		}
+	}()
+	res, err = step.Do(sctx, env)
+	close(stop)
+	wg.Wait()
+	return res, err, lost
+}
+
+func (r *Runner) heartbeat() time.Duration {
+	if r.Heartbeat > 0 {
+		return r.Heartbeat
+	}
+	return r.ttl() / 3
+}
+
+func (r *Runner) after(d time.Duration) <-chan time.Time {
+	if r.After != nil {
+		return r.After(d)
+	}
+	return time.After(d)
 }
 
 func describe(rs []record.Resource) string {

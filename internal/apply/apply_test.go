@@ -493,3 +493,73 @@ func TestInspect(t *testing.T) {
 	assert.Nil(t, st.Journal)
 	assert.Nil(t, st.Lease)
 }
+
+// A step longer than the lease keeps it: the heartbeat renews it while the
+// step runs (injected timer and clock), so another machine cannot take over.
+func TestHeartbeatKeepsTheLeaseDuringALongStep(t *testing.T) {
+	w := newWorld()
+	m := w.machine("run-1")
+	ticks := make(chan time.Time)
+	m.runner.After = func(time.Duration) <-chan time.Time { return ticks }
+	inner := m.runner.Steps[4]
+	var otherErr error
+	m.runner.Steps[4] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
+		do: func(c context.Context, env apply.Env) (apply.Result, error) {
+			w.clock.Add(20 * time.Minute)
+			ticks <- w.clock.Now() // the heartbeat renews...
+			ticks <- w.clock.Now() // ...and is back waiting: the renewal is done
+			w.clock.Add(20 * time.Minute)
+			_, otherErr = w.machine("run-2").runner.Run(context.Background())
+			return inner.Do(c, env)
+		}}
+	_, err := m.runner.Run(context.Background())
+	require.NoError(t, err)
+	var held *record.LeaseHeldError
+	require.ErrorAs(t, otherErr, &held, "40 minutes into a 30-minute lease, it is still held")
+	assert.Equal(t, "run-1", held.Holder.RunID)
+	assert.Equal(t, 4, w.inv.creates)
+}
+
+// When the lease is lost anyway (the machine was suspended past its lease
+// and another run took over), the heartbeat cancels the step and the run
+// stops without writing the journal the new holder now owns.
+func TestLeaseLostDuringAStepStopsIt(t *testing.T) {
+	w := newWorld()
+	m := w.machine("run-1")
+	ticks := make(chan time.Time)
+	m.runner.After = func(time.Duration) <-chan time.Time { return ticks }
+	inner := m.runner.Steps[4]
+	var stepErr error
+	m.runner.Steps[4] = &fakeStep{name: inner.Name(), find: inner.Find, undo: inner.Undo,
+		do: func(c context.Context, env apply.Env) (apply.Result, error) {
+			w.clock.Add(31 * time.Minute)
+			_, err := w.machine("run-2").runner.Store.AcquireLease(context.Background(), "run-2", "other", "apply", 30*time.Minute)
+			require.NoError(t, err)
+			ticks <- w.clock.Now()
+			// The heartbeat finds the lease lost, cancels the step and stops:
+			// a second tick is then never taken. (If it were taken, the
+			// heartbeat missed the loss.)
+			select {
+			case ticks <- w.clock.Now():
+				t.Error("the heartbeat kept going after another run took the lease")
+				return apply.Result{}, errors.New("heartbeat missed the lost lease")
+			case <-c.Done():
+			}
+			stepErr = c.Err()
+			return apply.Result{}, c.Err()
+		}}
+	journalBefore := ""
+	m.runner.OnEvent = func(e apply.Event) {
+		if e.Step == "launch" && e.State == record.StepStarted {
+			journalBefore = w.ssm.Value(record.JournalParam(workload))
+		}
+	}
+	_, err := m.runner.Run(context.Background())
+	require.ErrorIs(t, err, record.ErrLeaseLost)
+	require.ErrorIs(t, stepErr, context.Canceled)
+	assert.Equal(t, journalBefore, w.ssm.Value(record.JournalParam(workload)), "the journal was not written after the lease was lost")
+	l, _, err := m.runner.Store.GetLease(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "run-2", l.RunID)
+	assert.False(t, l.Released, "the lost run did not release the new holder's lease")
+}
