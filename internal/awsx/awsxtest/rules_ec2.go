@@ -26,6 +26,7 @@ var (
 	docCreateTags     = apiRef(uidEC2, "CreateTags")
 	docDescribeLTV    = apiRef(uidEC2, "DescribeLaunchTemplateVersions")
 	instanceIDRE      = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	subnetIDRE        = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	launchTemplateRE  = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
 	sgDescriptionChar = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
 )
@@ -281,6 +282,56 @@ func init() {
 			r.add("ec2.security-group-description", "Description", doc, ec2Invalid, "description %q: 1 to 255 of a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*", desc)
 		}
 		r.resourceTags(doc, in.TagSpecifications)
+	})
+	register(func(in *ec2.ModifySubnetAttributeInput, r *report) {
+		doc := apiRef(uidEC2, "ModifySubnetAttribute")
+		if !subnetIDRE.MatchString(str(in.SubnetId)) {
+			r.add("ec2.subnet-id", "SubnetId", doc, "InvalidSubnetID.Malformed", "%q is not a subnet ID", str(in.SubnetId))
+		}
+		// "Modifies a subnet attribute. You can only modify one attribute at
+		// a time." (CustomerOwnedIpv4Pool goes with MapCustomerOwnedIpOnLaunch.)
+		n := 0
+		for _, set := range []bool{in.AssignIpv6AddressOnCreation != nil, in.DisableLniAtDeviceIndex != nil, in.EnableDns64 != nil,
+			in.EnableLniAtDeviceIndex != nil, in.EnableResourceNameDnsAAAARecordOnLaunch != nil, in.EnableResourceNameDnsARecordOnLaunch != nil,
+			in.MapCustomerOwnedIpOnLaunch != nil, in.MapPublicIpOnLaunch != nil, in.PrivateDnsHostnameTypeOnLaunch != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			r.add("ec2.subnet-one-attribute", "ModifySubnetAttributeInput", doc, ec2Invalid, "%d attributes given; ModifySubnetAttribute changes exactly one at a time", n)
+		}
+	})
+	register(func(in *ec2.CreateNetworkInterfaceInput, r *report) {
+		doc := apiRef(uidEC2, "CreateNetworkInterface")
+		if !subnetIDRE.MatchString(str(in.SubnetId)) {
+			r.add("ec2.subnet-id", "SubnetId", doc, "InvalidSubnetID.Malformed", "%q is not a subnet ID", str(in.SubnetId))
+		}
+		// ClientToken: see "Ensuring idempotency" (64 ASCII characters).
+		r.clientToken(docEC2Idempotency, in.ClientToken, 64)
+		for i, ts := range in.TagSpecifications {
+			if ts.ResourceType != ec2types.ResourceTypeNetworkInterface {
+				r.add("ec2.tag-resource-type", fmt.Sprintf("TagSpecifications[%d].ResourceType", i), doc, ec2Invalid, "resource type %q: a network interface takes network-interface", ts.ResourceType)
+			}
+			r.tags(ec2TagPolicy, fmt.Sprintf("TagSpecifications[%d].Tags", i), ec2Tags(ts.Tags))
+		}
+	})
+	register(func(in *ec2.DescribeSecurityGroupsInput, r *report) {
+		doc := apiRef(uidEC2, "DescribeSecurityGroups")
+		// MaxResults: "This value can be between 5 and 1000."
+		if in.MaxResults != nil && (*in.MaxResults < 5 || *in.MaxResults > 1000) {
+			r.add("ec2.max-results", "MaxResults", doc, ec2Invalid, "MaxResults %d, allowed 5 to 1000", *in.MaxResults)
+		}
+		r.filters(doc, in.Filters)
+	})
+	register(func(in *ec2.DescribeKeyPairsInput, r *report) {
+		r.filters(apiRef(uidEC2, "DescribeKeyPairs"), in.Filters)
+	})
+	register(func(in *ec2.GetConsoleOutputInput, r *report) {
+		doc := apiRef(uidEC2, "GetConsoleOutput")
+		if !instanceIDRE.MatchString(str(in.InstanceId)) {
+			r.add("ec2.instance-id", "InstanceId", doc, "InvalidInstanceID.Malformed", "%q is not an instance ID", str(in.InstanceId))
+		}
 	})
 	register(func(in *ec2.DescribeImagesInput, r *report) {
 		r.filters(apiRef(uidEC2, "DescribeImages"), in.Filters)

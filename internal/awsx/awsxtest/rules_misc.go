@@ -348,6 +348,16 @@ func init() {
 			r.add("iam.policy-size", "PolicyDocument", docIAMQuotas, "LimitExceeded", "trust policy is %d characters without white space, at most 2,048 by default", n)
 		}
 	})
+	register(func(in *iam.ListInstanceProfilesInput, r *report) {
+		doc := apiRef(uidIAM, "ListInstanceProfiles")
+		// PathPrefix: "/" or "/.../" (pattern \u002F[\u0021-\u007F]*); MaxItems 1-1000.
+		if p := in.PathPrefix; p != nil && !strings.HasPrefix(*p, "/") {
+			r.add("iam.path-prefix", "PathPrefix", doc, "ValidationError", "PathPrefix %q must start with /", *p)
+		}
+		if in.MaxItems != nil && (*in.MaxItems < 1 || *in.MaxItems > 1000) {
+			r.add("iam.max-items", "MaxItems", doc, "ValidationError", "MaxItems %d, allowed 1 to 1000", *in.MaxItems)
+		}
+	})
 	register(func(in *iam.GetRoleInput, r *report) {
 		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
 			r.add("iam.role-name", "RoleName", apiRef(uidIAM, "GetRole"), "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
@@ -494,6 +504,12 @@ func init() {
 			tags = append(tags, kv{t.Key, t.Value})
 		}
 		r.tags(tagPolicy{service: "secretsmanager", doc: apiRef(uidSecrets, "TagResource"), code: "ValidationException", keyMax: 128, valueMax: 256, maxTags: 50, charset: tagChars}, "Tags", tags)
+	})
+	register(func(in *secretsmanager.ListSecretsInput, r *report) {
+		// MaxResults: 1 to 100 (ListSecrets API reference).
+		if m := in.MaxResults; m != nil && (*m < 1 || *m > 100) {
+			r.add("secretsmanager.max-results", "MaxResults", apiRef(uidSecrets, "ListSecrets"), "InvalidParameterException", "MaxResults %d, allowed 1 to 100", *m)
+		}
 	})
 	register(func(in *secretsmanager.GetSecretValueInput, r *report) {
 		r.lengthIn("secretsmanager.secret-id", "SecretId", apiRef(uidSecrets, "GetSecretValue"), "ValidationException", str(in.SecretId), 1, 2048)
