@@ -116,6 +116,9 @@ type Runner struct {
 	// AnswersSHA256 ties the journal to the answers: a resume with other
 	// answers is refused.
 	AnswersSHA256 string
+	// BreakLease names a run whose unexpired lease this run may take over
+	// (the operator knows it is dead); "" waits for expiry as usual.
+	BreakLease string
 	// LeaseTTL bounds how long a dead run blocks others; it must exceed the
 	// longest step (default 30 minutes).
 	LeaseTTL time.Duration
@@ -202,7 +205,13 @@ func (r *Runner) check() error {
 
 // acquire takes the lease and reports a takeover.
 func (r *Runner) acquire(ctx context.Context, action string) error {
-	got, err := r.Store.AcquireLease(ctx, r.RunID, r.owner(), action, r.ttl())
+	var got record.Acquired
+	var err error
+	if r.BreakLease != "" {
+		got, err = r.Store.BreakLease(ctx, r.RunID, r.owner(), action, r.ttl(), r.BreakLease)
+	} else {
+		got, err = r.Store.AcquireLease(ctx, r.RunID, r.owner(), action, r.ttl())
+	}
 	if err != nil {
 		return err
 	}

@@ -441,6 +441,21 @@ func TestRunHistoryBounded(t *testing.T) {
 	assert.Equal(t, 3, w.inv.creates, "the failing step never made anything; earlier ones once")
 }
 
+// After a crash, the operator breaks the dead run's lease by naming it and
+// resumes at once, without waiting for the lease to expire.
+func TestBreakTheDeadRunsLease(t *testing.T) {
+	w := newWorld()
+	w.fault = fault{step: "array-map", point: "crash"}
+	_, err := w.machine("run-1").runner.Run(context.Background())
+	require.ErrorIs(t, err, errDead)
+	m := w.machine("run-2")
+	m.runner.BreakLease = "run-1"
+	_, err = m.runner.Run(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, m.events[0].Note, "broke the apply lease of run run-1")
+	assert.Equal(t, reference(t), w.inv.snapshot())
+}
+
 // A second machine inspects a setup: running elsewhere, crashed, stopped,
 // done, aborted. Fake world, injected clock.
 func TestInspect(t *testing.T) {

@@ -42,8 +42,9 @@ type LeaseHeldError struct {
 func (e *LeaseHeldError) Error() string {
 	h := e.Holder
 	return fmt.Sprintf("workload %s is being set up by run %s (%s, %s since %s); its lease runs until %s. "+
-		"Wait for that run to finish, or, if it died, run again after %s: an expired lease is taken over",
-		e.Workload, h.RunID, h.Owner, h.Action, h.Acquired.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.Expires.Format(time.RFC3339))
+		"Wait for that run to finish, or, if it died, run again after %s (an expired lease is taken over), "+
+		"or, only if you are sure run %s is not running, break its lease by naming that run",
+		e.Workload, h.RunID, h.Owner, h.Action, h.Acquired.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.RunID)
 }
 
 // ErrLeaseLost is returned by RenewLease when another run holds the lease now
@@ -57,6 +58,8 @@ type Acquired struct {
 	// TakenOver is the expired or released lease this run replaced, if any;
 	// the caller tells the operator (an expired one means a run died).
 	TakenOver *Lease
+	// Broken: TakenOver had not expired; BreakLease took it as asked.
+	Broken bool
 }
 
 // Message describes a takeover for the operator ("" when none).
@@ -65,6 +68,9 @@ func (a Acquired) Message() string {
 	switch {
 	case t == nil:
 		return ""
+	case a.Broken:
+		return fmt.Sprintf("broke the apply lease of run %s (%s, %s), valid until %s, as asked: that run must not be running any more; resuming from the journal",
+			t.RunID, t.Owner, t.Action, t.Expires.Format(time.RFC3339))
 	case t.Released:
 		return ""
 	default:
@@ -83,6 +89,22 @@ func (a Acquired) Message() string {
 // A loser's write has buried the winner's, so the loser puts the winner's
 // value back before it returns *LeaseHeldError.
 func (s *Store) AcquireLease(ctx context.Context, runID, owner, action string, ttl time.Duration) (Acquired, error) {
+	return s.acquireLease(ctx, runID, owner, action, ttl, "")
+}
+
+// BreakLease is AcquireLease that also takes over a lease that has not
+// expired, but only from the run the operator names (holder): the operator
+// knows that run is dead (its machine crashed) and does not want to wait for
+// its lease to run out. Naming the run keeps a break from hitting a newer run
+// that took the lease meanwhile.
+func (s *Store) BreakLease(ctx context.Context, runID, owner, action string, ttl time.Duration, holder string) (Acquired, error) {
+	if holder == "" {
+		return Acquired{}, errors.New("break the apply lease: name the run that holds it")
+	}
+	return s.acquireLease(ctx, runID, owner, action, ttl, holder)
+}
+
+func (s *Store) acquireLease(ctx context.Context, runID, owner, action string, ttl time.Duration, breakRun string) (Acquired, error) {
 	name := LeaseParam(s.Workload)
 	now := s.now()
 	mine := Lease{Schema: LeaseSchema, Workload: s.Workload, RunID: runID, Owner: owner, Action: action, Acquired: now, Expires: now.Add(ttl)}
@@ -116,8 +138,12 @@ func (s *Store) AcquireLease(ctx context.Context, runID, owner, action string, t
 		}
 		return Acquired{Lease: l, Version: v}, nil
 	}
+	broken := false
 	if !cur.Free(s.now()) {
-		return Acquired{}, &LeaseHeldError{Workload: s.Workload, Holder: cur}
+		if breakRun == "" || cur.RunID != breakRun {
+			return Acquired{}, &LeaseHeldError{Workload: s.Workload, Holder: cur}
+		}
+		broken = true
 	}
 	mine.Acquired = s.now()
 	mine.Expires = mine.Acquired.Add(ttl)
@@ -126,7 +152,7 @@ func (s *Store) AcquireLease(ctx context.Context, runID, owner, action string, t
 		return Acquired{}, err
 	}
 	prev := cur
-	return Acquired{Lease: l, Version: v, TakenOver: &prev}, nil
+	return Acquired{Lease: l, Version: v, TakenOver: &prev, Broken: broken}, nil
 }
 
 // RenewLease extends a lease this run holds to now+ttl; ErrLeaseLost (wrapped

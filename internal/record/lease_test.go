@@ -160,3 +160,28 @@ func TestLeaseConcurrentCreate(t *testing.T) {
 	}
 	assert.Equal(t, 1, won)
 }
+
+// An operator who knows the holder is dead breaks its lease by naming it;
+// naming another run breaks nothing.
+func TestBreakLease(t *testing.T) {
+	ctx := context.Background()
+	f := &recordtest.SSM{}
+	c := &clock{now: t0}
+	a, b := leaseStore(f, c), leaseStore(f, c)
+	_, err := a.AcquireLease(ctx, "run-a", "host-a", "apply", 30*time.Minute)
+	require.NoError(t, err)
+
+	_, err = b.BreakLease(ctx, "run-b", "host-b", "abort", 30*time.Minute, "")
+	require.Error(t, err)
+	_, err = b.BreakLease(ctx, "run-b", "host-b", "abort", 30*time.Minute, "run-x")
+	var held *record.LeaseHeldError
+	require.ErrorAs(t, err, &held)
+	assert.Contains(t, err.Error(), "break its lease by naming that run")
+
+	got, err := b.BreakLease(ctx, "run-b", "host-b", "abort", 30*time.Minute, "run-a")
+	require.NoError(t, err)
+	assert.True(t, got.Broken)
+	assert.Contains(t, got.Message(), "broke the apply lease of run run-a")
+	_, err = a.RenewLease(ctx, "run-a", 30*time.Minute)
+	require.ErrorIs(t, err, record.ErrLeaseLost)
+}
