@@ -132,6 +132,8 @@ type Runner struct {
 	// NewToken makes the setup's Env.Token when no journal exists yet
 	// (random 32 hex digits when nil; tests pin it).
 	NewToken func() string
+
+	mirrorWarned bool
 }
 
 // maxRuns bounds the run history a journal keeps, so that many resumes do
@@ -289,7 +291,7 @@ func (r *Runner) Run(ctx context.Context) (Results, error) {
 		}
 	}
 	j.State = record.RunRunning
-	if err := r.Store.PutJournal(wctx, j); err != nil {
+	if err := r.putJournal(wctx, j); err != nil {
 		r.release(ctx)
 		return nil, err
 	}
@@ -314,7 +316,7 @@ func (r *Runner) Run(ctx context.Context) (Results, error) {
 		results[step.Name()] = res
 	}
 	j.State = record.RunDone
-	if err := r.Store.PutJournal(wctx, j); err != nil {
+	if err := r.putJournal(wctx, j); err != nil {
 		r.release(ctx)
 		return nil, err
 	}
@@ -355,11 +357,27 @@ func (r *Runner) resumable(j *record.Journal) error {
 	return nil
 }
 
+// putJournal stores the journal. A plan-folder copy that cannot be written
+// is reported as a note, not a failure: Parameter Store has the journal, and
+// a broken or missing plan folder must not block a resume or an abort.
+func (r *Runner) putJournal(ctx context.Context, j *record.Journal) error {
+	err := r.Store.PutJournal(ctx, j)
+	var me *record.MirrorError
+	if errors.As(err, &me) {
+		if !r.mirrorWarned {
+			r.mirrorWarned = true
+			r.emit(Event{Note: "warning: " + me.Error()})
+		}
+		return nil
+	}
+	return err
+}
+
 // stop records why the run stopped and gives the lease back.
 func (r *Runner) stop(ctx context.Context, j *record.Journal, state record.RunState, cause error) error {
 	j.State = state
 	wctx := context.WithoutCancel(ctx)
-	if err := r.Store.PutJournal(wctx, j); err != nil {
+	if err := r.putJournal(wctx, j); err != nil {
 		cause = errors.Join(cause, fmt.Errorf("and the journal could not record it: %w", err))
 	}
 	if state == record.RunInterrupted {
@@ -385,7 +403,7 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 			e.State, e.Ended, e.Error = record.StepDone, r.now(), ""
 			e.Resources = mergeResources(e.Resources, res.Resources)
 			e.Outputs = res.Outputs
-			if err := r.Store.PutJournal(ctx, j); err != nil {
+			if err := r.putJournal(ctx, j); err != nil {
 				return Result{}, err
 			}
 			r.emit(Event{Step: step.Name(), Index: i, State: record.StepDone, Resumed: true, Duration: e.Ended.Sub(e.Started), Resources: e.Resources})
@@ -395,7 +413,7 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 	start := r.now()
 	e.State, e.Started, e.Ended, e.Error = record.StepStarted, start, time.Time{}, ""
 	e.Attempts++
-	if err := r.Store.PutJournal(ctx, j); err != nil {
+	if err := r.putJournal(ctx, j); err != nil {
 		return Result{}, err
 	}
 	r.emit(Event{Step: step.Name(), Index: i, State: record.StepStarted})
@@ -424,7 +442,7 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 		return Result{}, fmt.Errorf("step %s finished (%s) but %w", step.Name(), describe(res.Resources), err)
 	}
 	e.State = record.StepDone
-	if err := r.Store.PutJournal(ctx, j); err != nil {
+	if err := r.putJournal(ctx, j); err != nil {
 		return Result{}, fmt.Errorf("step %s finished (%s) but the journal could not record it; a resume finds it: %w", step.Name(), describe(res.Resources), err)
 	}
 	r.emit(Event{Step: step.Name(), Index: i, State: record.StepDone, Duration: e.Ended.Sub(start), Resources: e.Resources})
@@ -544,7 +562,7 @@ func (r *Runner) Abort(ctx context.Context) error {
 		}
 	}
 	j.State = record.RunAborting
-	if err := r.Store.PutJournal(wctx, j); err != nil {
+	if err := r.putJournal(wctx, j); err != nil {
 		r.release(ctx)
 		return err
 	}
@@ -565,19 +583,20 @@ func (r *Runner) Abort(ctx context.Context) error {
 		}
 	}
 	j.State = record.RunAborted
-	// The plan folder keeps the final journal as the abort's report;
-	// Parameter Store is left as it was before setup.
-	if r.Store.JournalMirror != "" {
-		if err := record.WriteJSONAtomic(r.Store.JournalMirror, j); err != nil {
-			r.release(ctx)
-			return fmt.Errorf("mirror into the plan folder: %w", err)
-		}
-	}
+	// Parameter Store is left as it was before setup; the plan folder keeps
+	// the final journal as the abort's report (a failure to write it comes
+	// after everything is removed, so it cannot block the abort).
 	w := r.Store.Workload
 	if err := r.Store.Delete(wctx, naming.RecordParam(w), record.JournalParam(w), record.LeaseParam(w)); err != nil {
 		return err
 	}
 	r.emit(Event{Note: "aborted: everything the setup of " + w + " created is removed"})
+	if r.Store.JournalMirror != "" {
+		j.Updated = r.now()
+		if err := record.WriteJSONAtomic(r.Store.JournalMirror, j); err != nil {
+			return fmt.Errorf("aborted, but the report could not be written into the plan folder: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -604,7 +623,7 @@ func (r *Runner) undoStep(ctx context.Context, j *record.Journal, e *record.Step
 	}
 	start := r.now()
 	e.State = record.StepUndoing
-	if err := r.Store.PutJournal(ctx, j); err != nil {
+	if err := r.putJournal(ctx, j); err != nil {
 		return err
 	}
 	r.emit(Event{Step: e.Name, Index: i, State: record.StepUndoing})
@@ -617,13 +636,13 @@ func (r *Runner) undoStep(ctx context.Context, j *record.Journal, e *record.Step
 	if len(mine) > 0 {
 		if err := step.Undo(ctx, Result{Resources: mine, Outputs: e.Outputs}); err != nil {
 			e.Error = "undo: " + err.Error()
-			_ = r.Store.PutJournal(ctx, j)
+			_ = r.putJournal(ctx, j)
 			r.emit(Event{Step: e.Name, Index: i, State: record.StepFailed, Err: err, Duration: r.now().Sub(start)})
 			return fmt.Errorf("abort step %s: %w", e.Name, err)
 		}
 	}
 	e.State, e.Error = record.StepUndone, ""
-	if err := r.Store.PutJournal(ctx, j); err != nil {
+	if err := r.putJournal(ctx, j); err != nil {
 		return err
 	}
 	r.emit(Event{Step: e.Name, Index: i, State: record.StepUndone, Duration: r.now().Sub(start), Resources: mine})

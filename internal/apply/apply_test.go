@@ -6,8 +6,12 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -454,6 +458,64 @@ func TestBreakTheDeadRunsLease(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, m.events[0].Note, "broke the apply lease of run run-1")
 	assert.Equal(t, reference(t), w.inv.snapshot())
+}
+
+// The plan folder mirrors the journal and the record while setup runs, and
+// keeps the abort's final journal as its report after Parameter Store is
+// cleared.
+func TestPlanFolderMirror(t *testing.T) {
+	dir := t.TempDir()
+	w := newWorld()
+	m := w.machine("run-1")
+	m.runner.Store.JournalMirror = filepath.Join(dir, "journal.json")
+	m.runner.Store.RecordMirror = filepath.Join(dir, "record.json")
+	_, err := m.runner.Run(context.Background())
+	require.NoError(t, err)
+	var j record.Journal
+	readJSON(t, filepath.Join(dir, "journal.json"), &j)
+	assert.Equal(t, record.RunDone, j.State)
+	var r record.Record
+	readJSON(t, filepath.Join(dir, "record.json"), &r)
+	assert.Equal(t, answers, r.Answers)
+	assert.Len(t, r.Resources, 6, "every resource of the steps before the record step")
+
+	ma := w.machine("run-abort")
+	ma.runner.Store.JournalMirror = filepath.Join(dir, "journal.json")
+	require.NoError(t, ma.runner.Abort(context.Background()))
+	readJSON(t, filepath.Join(dir, "journal.json"), &j)
+	assert.Equal(t, record.RunAborted, j.State)
+	for _, e := range j.Steps {
+		assert.Equal(t, record.StepUndone, e.State, e.Name)
+	}
+	assert.Empty(t, w.ssm.Names())
+
+	// A plan folder that vanished blocks neither a run (one warning) nor
+	// the abort of what exists.
+	w2 := newWorld()
+	m2 := w2.machine("run-1")
+	m2.runner.Store.JournalMirror = filepath.Join(dir, "gone", "journal.json")
+	_, err = m2.runner.Run(context.Background())
+	require.NoError(t, err)
+	var warnings []string
+	for _, e := range m2.events {
+		if strings.HasPrefix(e.Note, "warning:") {
+			warnings = append(warnings, e.Note)
+		}
+	}
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], "could not be written")
+	mb := w2.machine("run-abort")
+	mb.runner.Store.JournalMirror = filepath.Join(dir, "gone", "journal.json")
+	require.ErrorContains(t, mb.runner.Abort(context.Background()), "aborted, but the report")
+	assert.Empty(t, w2.ssm.Names())
+	assert.Equal(t, newInventory().snapshot(), w2.inv.snapshot())
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, v))
 }
 
 // A second machine inspects a setup: running elsewhere, crashed, stopped,

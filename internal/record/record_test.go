@@ -282,5 +282,18 @@ func TestWriteJSONAtomicReplaces(t *testing.T) {
 	// A folder that does not exist fails, and leaves nothing.
 	err = record.WriteJSONAtomic(filepath.Join(dir, "missing", "x.json"), 1)
 	require.Error(t, err)
-	_ = errors.Unwrap(err)
+
+	// Through the store: Parameter Store has the value, the error says the
+	// copy failed (a *MirrorError callers may treat as a warning).
+	f := &recordtest.SSM{}
+	s := newStore(f, "")
+	s.JournalMirror = filepath.Join(dir, "missing", "journal.json")
+	j := sampleJournal()
+	err = s.PutJournal(context.Background(), &j)
+	var me *record.MirrorError
+	require.ErrorAs(t, err, &me)
+	assert.NotEmpty(t, f.Value(record.JournalParam("web01")))
+	_, err = s.GetJournal(context.Background())
+	require.NoError(t, err)
+	require.False(t, errors.Is(err, record.ErrNotFound))
 }

@@ -239,12 +239,26 @@ func (s *Store) Delete(ctx context.Context, names ...string) error {
 	return nil
 }
 
+// MirrorError is returned by PutRecord and PutJournal when Parameter Store
+// has the value but the plan-folder copy could not be written. Parameter
+// Store is the source of truth: a caller may treat it as a warning.
+type MirrorError struct {
+	Path string
+	Err  error
+}
+
+func (e *MirrorError) Error() string {
+	return fmt.Sprintf("stored in Parameter Store, but the copy in the plan folder (%s) could not be written: %v", e.Path, e.Err)
+}
+
+func (e *MirrorError) Unwrap() error { return e.Err }
+
 func (s *Store) mirror(path string, v any) error {
 	if path == "" {
 		return nil
 	}
 	if err := WriteJSONAtomic(path, v); err != nil {
-		return fmt.Errorf("mirror into the plan folder: %w", err)
+		return &MirrorError{Path: path, Err: err}
 	}
 	return nil
 }
