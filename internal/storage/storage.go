@@ -83,8 +83,11 @@ type Snapshot struct {
 }
 
 // Array is what the wizard needs from any vendor. Every method is safe to re-run:
-// EnsureHost and Map find before they create, Unmap and DeleteHost treat an already
-// absent object as success.
+// EnsureHost and Map find before they create; Unmap, DeleteHost and DeleteVolume
+// treat an object that is already absent as success, and only that: when the
+// array refuses (even with a "not found" code) and a re-read still finds the
+// object, they return an error. No error, log record or returned string holds
+// any form of a credential or a terminal escape (see Redactor).
 type Array interface {
 	// Login opens a session where the API has sessions; Logout closes it. Calls made
 	// after a session expired re-authenticate once, transparently.
