@@ -455,6 +455,12 @@ func (r *Runner) runStep(ctx context.Context, j *record.Journal, i int, step Ste
 // lost is set. A renewal that fails for another reason (a throttled call) is
 // tried again at the next beat; the lease's length leaves room for that.
 func (r *Runner) doWithHeartbeat(ctx context.Context, step Step, env Env) (res Result, err, lost error) {
+	lost = r.withHeartbeat(ctx, func(sctx context.Context) { res, err = step.Do(sctx, env) })
+	return res, err, lost
+}
+
+// withHeartbeat runs fn while renewing the lease; see doWithHeartbeat.
+func (r *Runner) withHeartbeat(ctx context.Context, fn func(context.Context)) (lost error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
@@ -475,10 +481,10 @@ func (r *Runner) doWithHeartbeat(ctx context.Context, step Step, env Env) (res R
 			}
 		}
 	}()
-	res, err = step.Do(sctx, env)
+	fn(sctx)
 	close(stop)
 	wg.Wait()
-	return res, err, lost
+	return lost
 }
 
 func (r *Runner) heartbeat() time.Duration {
@@ -579,6 +585,9 @@ func (r *Runner) Abort(ctx context.Context) error {
 			return r.stop(ctx, j, record.RunAborting, ErrInterrupted)
 		}
 		if err := r.undoStep(wctx, j, e, steps[e.Name], index[e.Name]); err != nil {
+			if errors.Is(err, record.ErrLeaseLost) {
+				return err // not ours to write any more
+			}
 			return r.stop(ctx, j, record.RunAborting, err)
 		}
 	}
@@ -634,7 +643,11 @@ func (r *Runner) undoStep(ctx context.Context, j *record.Journal, e *record.Step
 		}
 	}
 	if len(mine) > 0 {
-		if err := step.Undo(ctx, Result{Resources: mine, Outputs: e.Outputs}); err != nil {
+		var err error
+		if lost := r.withHeartbeat(ctx, func(sctx context.Context) { err = step.Undo(sctx, Result{Resources: mine, Outputs: e.Outputs}) }); lost != nil {
+			return fmt.Errorf("abort step %s stopped: %w", e.Name, lost)
+		}
+		if err != nil {
 			e.Error = "undo: " + err.Error()
 			_ = r.putJournal(ctx, j)
 			r.emit(Event{Step: e.Name, Index: i, State: record.StepFailed, Err: err, Duration: r.now().Sub(start)})

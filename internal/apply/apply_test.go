@@ -640,3 +640,33 @@ func TestLeaseLostDuringAStepStopsIt(t *testing.T) {
 	assert.Equal(t, "run-2", l.RunID)
 	assert.False(t, l.Released, "the lost run did not release the new holder's lease")
 }
+
+// An undo runs under the heartbeat too: an abort whose lease is taken over
+// during a slow undo stops without writing the journal.
+func TestLeaseLostDuringAnUndoStopsTheAbort(t *testing.T) {
+	w := newWorld()
+	_, err := w.machine("run-1").runner.Run(context.Background())
+	require.NoError(t, err)
+	m := w.machine("run-abort")
+	ticks := make(chan time.Time)
+	m.runner.After = func(time.Duration) <-chan time.Time { return ticks }
+	inner := m.runner.Steps[5]
+	journalBefore := ""
+	m.runner.Steps[5] = &fakeStep{name: inner.Name(), find: inner.Find, do: inner.Do,
+		undo: func(c context.Context, r apply.Result) error {
+			journalBefore = w.ssm.Value(record.JournalParam(workload))
+			w.clock.Add(31 * time.Minute)
+			_, err := w.machine("run-2").runner.Store.AcquireLease(context.Background(), "run-2", "other", "abort", 30*time.Minute)
+			require.NoError(t, err)
+			ticks <- w.clock.Now()
+			select {
+			case ticks <- w.clock.Now():
+				t.Error("the heartbeat kept going after another run took the lease")
+			case <-c.Done():
+			}
+			return c.Err()
+		}}
+	err = m.runner.Abort(context.Background())
+	require.ErrorIs(t, err, record.ErrLeaseLost)
+	assert.Equal(t, journalBefore, w.ssm.Value(record.JournalParam(workload)))
+}
