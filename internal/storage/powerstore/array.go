@@ -24,6 +24,11 @@ const (
 
 	purposeISCSI = "Storage_Iscsi_Target"
 	purposeNVMe  = "Storage_NVMe_TCP_Port"
+
+	// maxIPPorts bounds the ip_port lookups of one iSCSI discovery (one GET
+	// each): a cluster has a few ports per node, a hostile array could list
+	// a distinct port for every one of thousands of addresses.
+	maxIPPorts = 256
 )
 
 type volume struct {
@@ -421,6 +426,10 @@ func (c *Client) iscsiTargets(ctx context.Context) ([]storage.Target, error) {
 			continue
 		}
 		iqn, seen := iqnOf[a.IPPortID]
+		if !seen && len(iqnOf) == maxIPPorts {
+			return nil, &storage.Error{Vendor: Vendor, Op: op, Kind: storage.KindUnknown,
+				Err: fmt.Errorf("the array lists iSCSI addresses on more than %d ports: refusing to look up more", maxIPPorts)}
+		}
 		if !seen {
 			var p ipPort
 			if _, err := c.do(ctx, call{op: op, method: http.MethodGet, path: idPath("ip_port", a.IPPortID),

@@ -175,3 +175,27 @@ func TestRefusedDeletesAreNotSuccess(t *testing.T) {
 		})
 	}
 }
+
+// TestIPPortLookupsAreBounded: an array listing a distinct ip_port for each
+// of many iSCSI addresses gets at most 256 ip_port lookups, then an error.
+func TestIPPortLookupsAreBounded(t *testing.T) {
+	e := start(t, func(m *psModel) {
+		m.pageMax = 1000
+		for i := range 300 {
+			m.addISCSIPortal(fmt.Sprintf("192.168.%d.%d", 51+i/200, 1+i%200), fmt.Sprintf("IP_PORT_%d", i), iqnNodeA)
+		}
+	})
+	_, err := e.client(t).Targets(t.Context(), storage.ISCSI)
+	assert.ErrorContains(t, err, "more than 256 ports")
+	assert.Equal(t, 256, e.m.count("GET /api/rest/ip_port/"))
+
+	e2 := start(t, func(m *psModel) {
+		m.pageMax = 1000
+		for i := range 254 { // 256 ports with the fixture's two
+			m.addISCSIPortal(fmt.Sprintf("192.168.%d.%d", 51+i/200, 1+i%200), fmt.Sprintf("IP_PORT_%d", i), iqnNodeA)
+		}
+	})
+	ts, err := e2.client(t).Targets(t.Context(), storage.ISCSI)
+	require.NoError(t, err)
+	assert.Len(t, ts[0].Endpoints, 256)
+}
