@@ -47,6 +47,7 @@ type OutpostsServer struct {
 	list    []outposts.OutpostInfo
 	types   map[string][]outposts.InstanceTypeItem
 	denied  map[string]bool
+	faults  []*fault
 	latency time.Duration
 	calls   []ProxyCall
 	bad     []string
@@ -102,6 +103,24 @@ func (s *OutpostsServer) Deny(op string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.denied[op] = true
+}
+
+// InjectFault makes the next `times` calls of op ("" = any) answer the
+// error code with the HTTP status.
+func (s *OutpostsServer) InjectFault(op, code string, status, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{action: op, code: code, status: status, left: times})
+}
+
+// Refused returns, and forgets, the malformed requests refused so far (a
+// test that sends them on purpose drains them so cleanup does not fail).
+func (s *OutpostsServer) Refused() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.bad
+	s.bad = nil
+	return out
 }
 
 // SetLatency delays every answer by d.
@@ -161,7 +180,8 @@ func (s *OutpostsServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSONError(rec, 400, "ValidationException", msg)
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// Split the escaped path: an Outpost ARN travels with its "/" as %2F.
+	parts := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 	var outpostID string
 	var allowed []string
 	switch {
@@ -230,6 +250,13 @@ func (s *OutpostsServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.left > 0 && (f.action == "" || f.action == op) {
+			f.left--
+			writeJSONError(rec, f.status, f.code, "injected by the outpoststest fake")
+			return
+		}
+	}
 	if s.denied[op] {
 		writeJSONError(rec, 403, "AccessDeniedException", "User is not authorized to perform: outposts:"+op)
 		return
