@@ -14,7 +14,6 @@ package apply_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -108,41 +107,6 @@ func (s *ltStep) Undo(ctx context.Context, r apply.Result) error {
 	return nil
 }
 
-// recordStep stores the record from the journal.
-type recordStep struct {
-	store   *record.Store
-	answers string
-	runID   string
-	now     func() time.Time
-}
-
-func (s *recordStep) Name() string { return "record" }
-
-func (s *recordStep) res() apply.Result {
-	return apply.Result{Resources: []record.Resource{{Type: "AWS::SSM::Parameter", ID: naming.RecordParam(s.store.Workload), Region: "us-west-2", CreatedByUs: true}}}
-}
-
-func (s *recordStep) Find(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
-	_, err := s.store.GetRecord(ctx)
-	if errors.Is(err, record.ErrNotFound) {
-		return apply.Result{}, false, nil
-	}
-	return s.res(), err == nil, err
-}
-
-func (s *recordStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
-	j, err := s.store.GetJournal(ctx)
-	if err != nil {
-		return apply.Result{}, err
-	}
-	r := record.NewRecord(&j, "us-west-2", s.answers, s.runID, s.now())
-	return s.res(), s.store.PutRecord(ctx, &r)
-}
-
-func (s *recordStep) Undo(ctx context.Context, _ apply.Result) error {
-	return s.store.Delete(ctx, naming.RecordParam(s.store.Workload))
-}
-
 // crashable is a Parameter Store client that fails every call once its
 // machine has "crashed".
 type crashable struct {
@@ -224,7 +188,7 @@ func TestRunnerAgainstMoto(t *testing.T) {
 		steps := []apply.Step{
 			&ltStep{ec2: ec2c, workload: w, role: naming.RolePrimary},
 			&ltStep{ec2: ec2c, workload: w, role: naming.RoleRecovery},
-			&recordStep{store: store, answers: ans, runID: runID, now: c.Now},
+			&apply.RecordStep{Store: store, Region: "us-west-2", Answers: ans, RunID: runID, Now: c.Now},
 		}
 		for _, s := range steps {
 			if lt, ok := s.(*ltStep); ok && lt.Name() == crashAfter {

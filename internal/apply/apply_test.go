@@ -518,6 +518,27 @@ func readJSON(t *testing.T, path string, v any) {
 	require.NoError(t, json.Unmarshal(b, v))
 }
 
+// A record another setup left (its token differs) is not "found" as this
+// setup's: the record step overwrites it.
+func TestRecordStepOverwritesAForeignRecord(t *testing.T) {
+	w := newWorld()
+	stale := record.Record{Schema: record.RecordSchema, Workload: workload, Answers: "old", AnswersSHA256: record.HashAnswers("old"), Token: "another-setup"}
+	require.NoError(t, w.machine("old").runner.Store.PutRecord(context.Background(), &stale))
+	step := &apply.RecordStep{Store: w.machine("x").runner.Store, Region: "us-west-2", Answers: answers}
+	_, found, err := step.Find(context.Background(), apply.Env{Token: "setup-token-1"})
+	require.NoError(t, err)
+	assert.False(t, found)
+	_, err = w.machine("run-1").runner.Run(context.Background())
+	require.NoError(t, err)
+	got, err := step.Store.GetRecord(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "setup-token-1", got.Token)
+	assert.Equal(t, answers, got.Answers)
+	_, found, err = step.Find(context.Background(), apply.Env{Token: "setup-token-1"})
+	require.NoError(t, err)
+	assert.True(t, found)
+}
+
 // A second machine inspects a setup: running elsewhere, crashed, stopped,
 // done, aborted. Fake world, injected clock.
 func TestInspect(t *testing.T) {

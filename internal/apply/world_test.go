@@ -374,41 +374,29 @@ func (w *world) steps(m *machine) []apply.Step {
 		},
 		func(it item) map[string]string { return map[string]string{"instance": it.ID} })
 
-	// 6. The record, through the real record store.
-	store := m.runner.Store
-	rec := &fakeStep{name: "record"}
-	recResource := apply.Result{Resources: []record.Resource{{Type: "AWS::SSM::Parameter", ID: naming.RecordParam(workload), Region: "us-west-2", CreatedByUs: true}}}
-	rec.find = func(ctx context.Context, _ apply.Env) (apply.Result, bool, error) {
-		_, err := store.GetRecord(ctx)
-		if errors.Is(err, record.ErrNotFound) {
-			return apply.Result{}, false, nil
+	// 6. The record: apply.RecordStep on the real record store, with the
+	// faults around it.
+	inner := &apply.RecordStep{Store: m.runner.Store, Region: "us-west-2", Answers: answers, RunID: m.runner.RunID, Now: w.clock.Now}
+	rec := &fakeStep{name: inner.Name(), find: inner.Find, undo: func(ctx context.Context, r apply.Result) error {
+		for _, x := range r.Resources {
+			w.noteUndo(x)
 		}
-		return recResource, err == nil, err
-	}
-	rec.do = func(ctx context.Context, _ apply.Env) (apply.Result, error) {
+		return inner.Undo(ctx, r)
+	}}
+	rec.do = func(ctx context.Context, env apply.Env) (apply.Result, error) {
 		w.clock.Add(w.stepDelay)
 		if err := w.hit(m, "record", "before"); err != nil {
 			return apply.Result{}, err
 		}
-		j, err := store.GetJournal(ctx)
+		res, err := inner.Do(ctx, env)
 		if err != nil {
-			return apply.Result{}, err
-		}
-		r := record.NewRecord(&j, "us-west-2", answers, m.runner.RunID, w.clock.Now())
-		if err := store.PutRecord(ctx, &r); err != nil {
-			return apply.Result{}, err
+			return res, err
 		}
 		if err := w.hit(m, "record", "after"); err != nil {
 			return apply.Result{}, err
 		}
 		_ = w.hit(m, "record", "crash")
-		return recResource, nil
-	}
-	rec.undo = func(ctx context.Context, r apply.Result) error {
-		for _, x := range r.Resources {
-			w.noteUndo(x)
-		}
-		return store.Delete(ctx, naming.RecordParam(workload))
+		return res, nil
 	}
 	return []apply.Step{lni, host, mapping, lt, inst, rec}
 }

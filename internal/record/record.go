@@ -66,12 +66,14 @@ type Record struct {
 	Region   string `json:"region"`
 	// Answers is the validated answers file the run applied (YAML, as
 	// `plan` and `setup --yes` accept it); AnswersSHA256 its hash.
-	Answers       string     `json:"answers"`
-	AnswersSHA256 string     `json:"answersSha256"`
-	RunID         string     `json:"runId"` // the setup run that wrote it
-	Created       time.Time  `json:"created"`
-	Updated       time.Time  `json:"updated"`
-	Resources     []Resource `json:"resources"` // every resource of the journal, in step order
+	Answers       string `json:"answers"`
+	AnswersSHA256 string `json:"answersSha256"`
+	RunID         string `json:"runId"` // the setup run that wrote it
+	// Token is the journal's setup token: proof that this setup wrote it.
+	Token     string     `json:"token"`
+	Created   time.Time  `json:"created"`
+	Updated   time.Time  `json:"updated"`
+	Resources []Resource `json:"resources"` // every resource of the journal, in step order
 	// Outputs are the values the steps produced (instance ID, LUN), by key
 	// "<step>.<name>".
 	Outputs map[string]string `json:"outputs,omitempty"`
@@ -169,7 +171,7 @@ func (j *Journal) Created() []Resource {
 func NewRecord(j *Journal, region, answers, runID string, now time.Time) Record {
 	r := Record{
 		Schema: RecordSchema, Workload: j.Workload, Region: region,
-		Answers: answers, AnswersSHA256: HashAnswers(answers), RunID: runID,
+		Answers: answers, AnswersSHA256: HashAnswers(answers), RunID: runID, Token: j.Token,
 		Created: now.UTC(), Updated: now.UTC(), Resources: []Resource{},
 	}
 	for _, s := range j.Steps {
