@@ -77,7 +77,7 @@ the first Ctrl-C stops it at once.
 
 Exit codes: 0 every check passed; 1 a check failed (portals included) or the
 check could not run; 2 bad usage or bad answers; 130 interrupted.`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: argsBetween(1, 1, "one answers file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runArrayCheck(cmd.Context(), args[0], f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

@@ -26,11 +26,17 @@ func envTrue(name string) bool {
 // terminal).
 func isTerminal(v any) bool { return tui.IsTerminal(v) }
 
-// usageArgs wraps a positional-argument check so that a wrong count exits 2.
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+// argsBetween checks the count of positional arguments; a wrong count is a
+// usage error (exit 2) that names the extra or the missing argument.
+func argsBetween(lo, hi int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+		switch {
+		case len(args) > hi && hi == 0:
+			return usageError{fmt.Errorf("unexpected argument %q: %s takes no arguments (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())}
+		case len(args) > hi:
+			return usageError{fmt.Errorf("unexpected extra argument %q: %s takes %s (see '%s --help')", args[hi], cmd.CommandPath(), what, cmd.CommandPath())}
+		case len(args) < lo:
+			return usageError{fmt.Errorf("missing argument: %s needs %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())}
 		}
 		return nil
 	}
@@ -44,6 +50,9 @@ func groupRun(cmd *cobra.Command, args []string) error {
 		return cmd.Help()
 	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(s, " or ") + "?"
 	}
@@ -61,11 +70,13 @@ fails, a CloudWatch alarm, SNS and a failover function relaunch it on a second
 Outposts server, which reattaches the same volumes. Never two writers on one LUN.
 
 ` + exitCodeTable,
-		Version:       versionString(),
-		Args:          cobra.ArbitraryArgs,
-		RunE:          groupRun,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Version: versionString(),
+		// "did you mean" for unknown commands within two edits
+		SuggestionsMinimumDistance: 2,
+		Args:                       cobra.ArbitraryArgs,
+		RunE:                       groupRun,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
 	}
 	root.SetVersionTemplate("outposts-ha {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -119,7 +130,7 @@ and ANSWERS.yaml do not go together.
 Exit codes: 0 ok, 1 error, 2 bad usage or bad input (nothing changed),
 130 interrupted; see 'outposts-ha --help'.`,
 		Example: "  outposts-ha plan examples/generic-iscsi-multipath.yaml --out out/db01\n  outposts-ha plan --save-answers web01.yaml",
-		Args:    usageArgs(cobra.MaximumNArgs(1)),
+		Args:    argsBetween(0, 1, "at most one answers file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
 			if len(args) == 1 {
@@ -168,7 +179,7 @@ func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version (also: --version)",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  argsBetween(0, 0, ""),
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "outposts-ha", versionString())
 		},

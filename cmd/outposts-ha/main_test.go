@@ -284,3 +284,18 @@ func TestPipedInputEndingEarlyExitsTwo(t *testing.T) {
 	_, statErr := os.Stat(filepath.Join(dir, "p"))
 	assert.True(t, os.IsNotExist(statErr))
 }
+
+func TestUsageErrorsNameTheProblem(t *testing.T) {
+	for args, want := range map[string]string{
+		"plna":                 `unknown command "plna" for "outposts-ha"; did you mean plan?`,
+		"array chek":           `unknown command "chek" for "outposts-ha array"; did you mean check?`,
+		"plan a.yaml b.yaml":   `unexpected extra argument "b.yaml": outposts-ha plan takes at most one answers file`,
+		"array check":          `missing argument: outposts-ha array check needs one answers file`,
+		"version now":          `unexpected argument "now": outposts-ha version takes no arguments`,
+		"plan --outt x a.yaml": `unknown flag: --outt (see 'outposts-ha plan --help')`,
+	} {
+		_, stderr, code := runCLI(t, strings.Fields(args)...)
+		assert.Equal(t, exitInvalid, code, args)
+		assert.Contains(t, stderr, want, args)
+	}
+}
