@@ -143,7 +143,7 @@ func newWorld(t testing.TB, allThroughProxy bool) *world {
 	// Free capacity of the secondary, as AWS/Outposts publishes it.
 	_, err = w.cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(outposts.CapacityNamespace),
 		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(outposts.CapacityMetric), Value: aws.Float64(2),
-			Timestamp: aws.Time(time.Now().Add(-time.Minute)),
+			Timestamp:  aws.Time(time.Now().Add(-time.Minute)),
 			Dimensions: []cwtypes.Dimension{{Name: aws.String("OutpostId"), Value: aws.String(w.b)}, {Name: aws.String("InstanceType"), Value: aws.String("c6id.2xlarge")}}}}})
 	require.NoError(t, err)
 	w.proxy.ResetCalls()
