@@ -223,12 +223,14 @@ func TestArrayCheckSecretsManagerThatNeverAnswersTimesOut(t *testing.T) {
 	isolateAWS(t, "http://"+addr, true)
 	answers := ontapAnswers(t, "https://ontap-cluster1.example.net",
 		"secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:oha/ontap-admin-AbCdEf")
-	stdout, stderr, code := runCLI(t, "array", "check", answers, "--timeout", "300ms")
+	stdout, stderr, code := runCLI(t, "array", "check", answers, "--timeout", "2s")
 	assert.Equal(t, exitError, code, stderr)
 	assert.Empty(t, stdout)
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
-	assert.Contains(t, stderr, "reading the array credential from Secrets Manager")
-	assert.Contains(t, stderr, "--timeout")
+	// On a machine so loaded that 2s pass before the request is sent, the
+	// deadline still ends the check, with the same message.
+	assert.Contains(t, stderr, "no answer before the overall deadline (--timeout)")
+	assert.NotContains(t, stderr, "operation error")
 }
 
 func TestArrayCheckPromptWithoutTerminal(t *testing.T) {
