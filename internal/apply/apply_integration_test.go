@@ -233,3 +233,58 @@ func TestRunnerAgainstMoto(t *testing.T) {
 	assert.Empty(t, paramsOf(t, ssmc, w))
 	assert.Equal(t, []string{naming.LaunchTemplate(other, naming.RolePrimary)}, templatesOf(t, ec2c, other), "the other workload's template is untouched")
 }
+
+// gateStep blocks its Do until released, to hold a run inside a step.
+type gateStep struct {
+	apply.Step
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateStep) Do(ctx context.Context, env apply.Env) (apply.Result, error) {
+	close(g.entered)
+	<-g.release
+	return g.Step.Do(ctx, env)
+}
+
+// Two machines run setup of one workload at the same time against moto:
+// one holds the lease (inside its first step while the other tries), the
+// other is refused naming the holder and creates nothing.
+func TestTwoRunnersAgainstMoto(t *testing.T) {
+	testenv.NeedEmulator(t)
+	ctx := context.Background()
+	cfg, err := awsxtest.LoadConfig(ctx, t)
+	require.NoError(t, err)
+	ec2c, ssmc := ec2.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
+	w := "cc" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	ans := "workload: " + w + "\n"
+	mk := func(runID string) *apply.Runner {
+		store := &record.Store{SSM: ssmc, Workload: w}
+		return &apply.Runner{Store: store, RunID: runID, Owner: "it@" + runID, AnswersSHA256: record.HashAnswers(ans),
+			Steps: []apply.Step{
+				&ltStep{ec2: ec2c, workload: w, role: naming.RolePrimary},
+				&ltStep{ec2: ec2c, workload: w, role: naming.RoleRecovery},
+			}}
+	}
+	a, b := mk("run-a"), mk("run-b")
+	gate := &gateStep{Step: a.Steps[0], entered: make(chan struct{}), release: make(chan struct{})}
+	a.Steps[0] = gate
+	aErr := make(chan error, 1)
+	go func() { _, err := a.Run(ctx); aErr <- err }()
+	select {
+	case <-gate.entered:
+	case err := <-aErr:
+		t.Fatalf("run A ended before its first step: %v", err)
+	}
+	_, err = b.Run(ctx)
+	close(gate.release)
+	var held *record.LeaseHeldError
+	require.ErrorAs(t, err, &held)
+	assert.Equal(t, "run-a", held.Holder.RunID)
+	require.NoError(t, <-aErr)
+	assert.Len(t, templatesOf(t, ec2c, w), 2, "A made both templates; B made nothing")
+
+	require.NoError(t, mk("run-c").Abort(ctx))
+	assert.Empty(t, templatesOf(t, ec2c, w))
+	assert.Empty(t, paramsOf(t, ssmc, w))
+}
