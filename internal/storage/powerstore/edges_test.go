@@ -10,6 +10,7 @@ package powerstore_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -411,3 +412,58 @@ func TestMapEdges(t *testing.T) {
 	assert.ErrorContains(t, err, "used by volume other-writer")
 	assert.ErrorContains(t, err, "LUN in use")
 }
+
+// TestLogAndRefusalEdges: what the client only logs is logged (an OS type or
+// LUN other than asked), a refused initiator add is an error, and a requested
+// LUN 0 that another volume holds is refused before any attach.
+func TestLogAndRefusalEdges(t *testing.T) {
+	ctx := t.Context()
+	var logs strings.Builder
+	var mu sync.Mutex
+	lg := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	e := start(t, func(m *psModel) {
+		m.hosts = append(m.hosts, &mHost{ID: uuid.NewString(), Name: hostName, OSType: "Windows"})
+	})
+	c := e.client(t, func(cfg *powerstore.Config) { cfg.Log = lg })
+
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch {
+			return false
+		}
+		return answer(r.Method, r.URL.Path, 422, `{"messages":[{"code":"0xE0FFFFFF0002","message_l10n":"refused"}]}`)(w, r)
+	})
+	_, err := c.EnsureHost(ctx, spec)
+	require.Error(t, err, "the initiator was not added")
+	assert.ErrorContains(t, err, "refused")
+	setOverride(e, nil)
+
+	h, err := c.EnsureHost(ctx, spec)
+	require.NoError(t, err)
+	mu.Lock()
+	assert.Contains(t, logs.String(), "different OS type")
+	mu.Unlock()
+
+	vols, err := c.Volumes(ctx)
+	require.NoError(t, err)
+	m, err := c.Map(ctx, h, vols[0], 0)
+	require.NoError(t, err)
+	require.Equal(t, 0, m.LUN)
+	_, err = c.Map(ctx, h, vols[0], 5)
+	require.NoError(t, err)
+	mu.Lock()
+	assert.Contains(t, logs.String(), "different LUN than requested")
+	mu.Unlock()
+
+	_, err = c.Map(ctx, h, vols[1], 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.Equal(t, 1, e.m.count("POST /api/rest/volume/"+vols[0].ID+"/attach"))
+	assert.Equal(t, 0, e.m.count("POST /api/rest/volume/"+vols[1].ID+"/attach"), "refused before any attach")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
