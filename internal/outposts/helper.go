@@ -71,6 +71,10 @@ type HelperInput struct {
 	Workload    string
 	ClientToken string            // HelperClientToken(workload, runID)
 	Tags        map[string]string // added to the workload, role and managed-by tags
+	// Version of lt-<w>-primary to launch (default "$Default"; setup passes
+	// the version number its write step journaled, so a resumed run launches
+	// the template it wrote, not whichever is default now).
+	Version string
 	// Timeout bounds the wait for running and passed status checks (default
 	// 15 minutes); Poll is the interval (default 15 s).
 	Timeout, Poll time.Duration
@@ -126,6 +130,9 @@ func (in *HelperInput) defaults() {
 	}
 	if in.ConsoleLines <= 0 {
 		in.ConsoleLines = 25
+	}
+	if in.Version == "" {
+		in.Version = "$Default"
 	}
 }
 
@@ -214,7 +221,7 @@ func LaunchHelper(ctx context.Context, api HelperAPI, in HelperInput) (HelperRes
 	} else {
 		out, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
 			LaunchTemplate: &ec2types.LaunchTemplateSpecification{
-				LaunchTemplateName: aws.String(naming.LaunchTemplate(in.Workload, naming.RolePrimary)), Version: aws.String("$Default")},
+				LaunchTemplateName: aws.String(naming.LaunchTemplate(in.Workload, naming.RolePrimary)), Version: aws.String(in.Version)},
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String(in.ClientToken),
 			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: in.tags()}},
 		})

@@ -107,6 +107,7 @@ func TestLaunchHelperLaunchesOnceAndWaitsForChecks(t *testing.T) {
 	in := f.runs[0]
 	assert.Equal(t, "lt-web01-primary", aws.ToString(in.LaunchTemplate.LaunchTemplateName))
 	assert.Equal(t, "oha-web01-run-1", aws.ToString(in.ClientToken))
+	assert.Equal(t, "$Default", aws.ToString(in.LaunchTemplate.Version))
 	assert.EqualValues(t, 1, aws.ToInt32(in.MinCount))
 	assert.EqualValues(t, 1, aws.ToInt32(in.MaxCount))
 	tags := map[string]string{}
