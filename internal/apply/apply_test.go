@@ -94,6 +94,10 @@ func TestCleanRunJournalRecordEvents(t *testing.T) {
 		want = append(want, fmt.Sprintf("%d %s started", i, n), fmt.Sprintf("%d %s done", i, n))
 	}
 	assert.Equal(t, want, got)
+	// The plain line accessible mode prints.
+	assert.Equal(t, "3/6 array-map started", m.events[4].String())
+	assert.Equal(t, "3/6 array-map done 1s map-0002", m.events[5].String())
+	assert.Equal(t, "1/6 lni done 1s subnet-p subnet-s", m.events[1].String())
 
 	// Re-running after success changes nothing (not even the journal) and
 	// runs no step.
@@ -108,6 +112,7 @@ func TestCleanRunJournalRecordEvents(t *testing.T) {
 	for _, e := range m2.events {
 		assert.True(t, e.Resumed, "%s came from the journal", e.Step)
 	}
+	assert.Equal(t, "6/6 record done 1s /outposts-ha/web01/record (from an earlier run)", m2.events[5].String())
 }
 
 // The fault-injection matrix: for each step and each way of failing (an

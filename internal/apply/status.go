@@ -78,3 +78,25 @@ func Inspect(ctx context.Context, s *record.Store, now time.Time) (Status, error
 	}
 	return st, nil
 }
+
+// String is the event as one plain line, for accessible mode and logs:
+// "3/6 array-map done 1.2s map-0002 (resumed)", or the note.
+func (e Event) String() string {
+	if e.Step == "" {
+		return e.Note
+	}
+	s := fmt.Sprintf("%d/%d %s %s", e.Index+1, e.Total, e.Step, e.State)
+	if e.Duration > 0 {
+		s += " " + e.Duration.Round(100*time.Millisecond).String()
+	}
+	for _, r := range e.Resources {
+		s += " " + r.ID
+	}
+	if e.Resumed {
+		s += " (from an earlier run)"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
