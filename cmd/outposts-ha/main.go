@@ -12,6 +12,7 @@ import (
 	"os/signal"
 
 	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/outposts-ha/outposts-ha/wizard"
 	"github.com/outposts-ha/outposts-ha/wizard/tui"
@@ -44,9 +45,21 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	// An interrupt may end a prompt while its reader still holds the
+	// terminal with echo off: give the terminal back as it was.
+	restore := func() {}
+	if fd := os.Stdin.Fd(); term.IsTerminal(fd) {
+		if st, err := term.GetState(fd); err == nil {
+			restore = func() { _ = term.Restore(fd, st) }
+		}
+	}
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	code := exitCode(err, os.Stderr)
+	if code == exitAborted {
+		restore()
+	}
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
