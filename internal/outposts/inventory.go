@@ -219,6 +219,35 @@ func (inv *Inventory) CommonInstanceTypes(a, b string) []string {
 	return out
 }
 
+// Offer is an instance type offered on both servers of a pair, with the free
+// capacity of each where CloudWatch has a sample (nil: unknown).
+type Offer struct {
+	Type                       string
+	VCPUs                      int32
+	PrimaryFree, SecondaryFree *Capacity
+}
+
+// Offers lists the instance types both Outposts offer, sorted, with capacity:
+// what the instance step shows.
+func (inv *Inventory) Offers(primary, secondary string) []Offer {
+	vcpus := map[string]int32{}
+	for _, t := range inv.InstanceTypes[primary] {
+		vcpus[t.Type] = t.VCPUs
+	}
+	var out []Offer
+	for _, it := range inv.CommonInstanceTypes(primary, secondary) {
+		o := Offer{Type: it, VCPUs: vcpus[it]}
+		if c, ok := inv.Capacity[primary][it]; ok {
+			o.PrimaryFree = &c
+		}
+		if c, ok := inv.Capacity[secondary][it]; ok {
+			o.SecondaryFree = &c
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // ImagesOf lists the AMIs of one family, newest first.
 func (inv *Inventory) ImagesOf(family string) []Image {
 	var out []Image

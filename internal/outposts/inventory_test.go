@@ -46,6 +46,16 @@ func TestLoadKeepsServersOnlyAndGroupsSubnets(t *testing.T) {
 	_, known := inv.Capacity["op-0000000000000000a"]["m6id.large"]
 	assert.False(t, known, "no sample, no capacity")
 
+	offers := inv.Offers("op-0000000000000000a", "op-0000000000000000b")
+	require.Len(t, offers, 2)
+	assert.Equal(t, "c6id.2xlarge", offers[0].Type)
+	assert.EqualValues(t, 4, offers[0].VCPUs)
+	assert.Nil(t, offers[0].PrimaryFree)
+	require.NotNil(t, offers[0].SecondaryFree)
+	assert.Equal(t, 3, offers[0].SecondaryFree.Free)
+	require.NotNil(t, offers[1].SecondaryFree)
+	assert.Equal(t, 0, offers[1].SecondaryFree.Free, "a zero sample is known and zero, not unknown")
+
 	ipxe := inv.ImagesOf(FamilyIPXE)
 	require.Len(t, ipxe, 2)
 	assert.Equal(t, "ami-ipxe2", ipxe[0].ID, "newest first")
