@@ -80,6 +80,13 @@ type Options struct {
 	CapacityWindow time.Duration
 	// Now is the clock for the capacity window (default time.Now).
 	Now func() time.Time
+	// Progress, when set, is called once per list as it finishes (err nil
+	// on success), so a screen can stop that list's spinner. Lists: the
+	// List names of SourceError ("outposts", "subnets", "instance types of
+	// op-...", "capacity", "images", "security groups", "key pairs",
+	// "instance profiles", "secrets"). It is called from several goroutines
+	// at once and must be safe for that.
+	Progress func(list string, err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -350,9 +357,19 @@ func (l *loader) call(ctx context.Context, op string, f func(context.Context) er
 }
 
 func (l *loader) fail(list, op string, err error) {
+	se := &SourceError{List: list, Op: op, Err: err}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.bad = append(l.bad, &SourceError{List: list, Op: op, Err: err})
+	l.bad = append(l.bad, se)
+	l.mu.Unlock()
+	if l.o.Progress != nil {
+		l.o.Progress(list, se)
+	}
+}
+
+func (l *loader) ok(list string) {
+	if l.o.Progress != nil {
+		l.o.Progress(list, nil)
+	}
 }
 
 // pages runs fetch until it returns an empty next token, at most MaxPages times.
@@ -472,6 +489,7 @@ func (l *loader) outpostsChain(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.Servers, l.inv.NotServers = servers, notServers
 	l.mu.Unlock()
+	l.ok("outposts")
 
 	var wg sync.WaitGroup
 	for _, s := range servers {
@@ -512,6 +530,7 @@ func (l *loader) instanceTypes(ctx context.Context, outpostID string) {
 	l.mu.Lock()
 	l.inv.InstanceTypes[outpostID] = types
 	l.mu.Unlock()
+	l.ok("instance types of " + outpostID)
 }
 
 // CapacityMetric is the metric the free capacity comes from: AWS/Outposts
@@ -590,13 +609,14 @@ func (l *loader) capacity(ctx context.Context) {
 		}
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for q, c := range found {
 		if l.inv.Capacity[q.outpost] == nil {
 			l.inv.Capacity[q.outpost] = map[string]Capacity{}
 		}
 		l.inv.Capacity[q.outpost][q.itype] = c
 	}
+	l.mu.Unlock()
+	l.ok("capacity")
 }
 
 // outpostIDFromARN takes op-... from arn:aws:outposts:<r>:<acct>:outpost/op-...
@@ -653,6 +673,7 @@ func (l *loader) subnets(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.Subnets = by
 	l.mu.Unlock()
+	l.ok("subnets")
 }
 
 // matchGlob matches EC2 filter wildcards: * any run, ? one character.
@@ -732,6 +753,7 @@ func (l *loader) images(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.Images = out
 	l.mu.Unlock()
+	l.ok("images")
 }
 
 func (l *loader) securityGroups(ctx context.Context) {
@@ -759,6 +781,7 @@ func (l *loader) securityGroups(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.SecurityGroups = out
 	l.mu.Unlock()
+	l.ok("security groups")
 }
 
 // keyPairs: DescribeKeyPairs returns every key pair in one answer (the call
@@ -784,6 +807,7 @@ func (l *loader) keyPairs(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.KeyPairs = out
 	l.mu.Unlock()
+	l.ok("key pairs")
 }
 
 func (l *loader) profiles(ctx context.Context) {
@@ -818,6 +842,7 @@ func (l *loader) profiles(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.InstanceProfiles = out
 	l.mu.Unlock()
+	l.ok("instance profiles")
 }
 
 func (l *loader) secrets(ctx context.Context) {
@@ -845,4 +870,5 @@ func (l *loader) secrets(ctx context.Context) {
 	l.mu.Lock()
 	l.inv.Secrets = out
 	l.mu.Unlock()
+	l.ok("secrets")
 }

@@ -199,6 +199,27 @@ func (s stuck) ListSecrets(ctx context.Context, in *secretsmanager.ListSecretsIn
 	return &secretsmanager.ListSecretsOutput{NextToken: aws.String("same")}, nil
 }
 
+func TestLoadReportsProgressPerList(t *testing.T) {
+	f := world()
+	f.fail["DescribeKeyPairs"] = denied("ec2:DescribeKeyPairs")
+	var mu sync.Mutex
+	got := map[string]string{}
+	_, err := Load(context.Background(), f.sources(), Options{Progress: func(list string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, dup := got[list]
+		assert.False(t, dup, "one report per list: %s", list)
+		got[list] = "ok"
+		if err != nil {
+			got[list] = "failed"
+		}
+	}})
+	require.Error(t, err)
+	assert.Equal(t, map[string]string{"outposts": "ok", "subnets": "ok", "images": "ok", "security groups": "ok", "key pairs": "failed",
+		"instance profiles": "ok", "secrets": "ok", "capacity": "ok",
+		"instance types of op-0000000000000000a": "ok", "instance types of op-0000000000000000b": "ok", "instance types of op-0000000000000000d": "ok"}, got)
+}
+
 func TestLoadWithoutMetricsHasNoCapacity(t *testing.T) {
 	f := world()
 	src := f.sources()
