@@ -467,3 +467,63 @@ func TestLogAndRefusalEdges(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestMoreEdges: an attach that errs but maps is used (and logged); LUN 0
+// taken by another writer during the attach is a conflict; a fresh snapshot
+// needs no lookup; a host given by name only is deleted.
+func TestMoreEdges(t *testing.T) {
+	ctx := t.Context()
+	var logs strings.Builder
+	var mu sync.Mutex
+	lg := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	e := start(t)
+	c := e.client(t, func(cfg *powerstore.Config) { cfg.Log = lg })
+	h, err := c.EnsureHost(ctx, spec)
+	require.NoError(t, err)
+	vols, err := c.Volumes(ctx)
+	require.NoError(t, err)
+
+	// The attach is done but its answer says 500.
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/rest/volume/"+vols[0].ID+"/attach" {
+			return false
+		}
+		e.m.maps = append(e.m.maps, &mMap{ID: uuid.NewString(), HostID: h.ID, VolumeID: vols[0].ID, LUN: 9})
+		return answer(r.Method, r.URL.Path, 500, `{}`)(w, r)
+	})
+	m, err := c.Map(ctx, h, vols[0], -1)
+	require.NoError(t, err)
+	assert.Equal(t, 9, m.LUN)
+	mu.Lock()
+	assert.Contains(t, logs.String(), "attach reported an error but the volume is mapped")
+	mu.Unlock()
+
+	// Another writer takes LUN 0 between the check and the attach.
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/rest/volume/"+vols[1].ID+"/attach" {
+			return false
+		}
+		e.m.maps = append(e.m.maps, &mMap{ID: uuid.NewString(), HostID: h.ID, VolumeID: "other-writer", LUN: 0})
+		return answer(r.Method, r.URL.Path, 422, `{"messages":[{"code":"0xE0FFFFFF0003"}]}`)(w, r)
+	})
+	_, err = c.Map(ctx, h, vols[1], 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "LUN 0 on host ohaweb01 is already used by volume other-writer")
+	setOverride(e, nil)
+
+	before := e.m.count("GET /api/rest/volume")
+	_, err = c.Snapshot(ctx, vols[2], "fresh-snap")
+	require.NoError(t, err)
+	assert.Equal(t, before, e.m.count("GET /api/rest/volume"), "a snapshot the array created with an id needs no lookup")
+
+	e.m.mu.Lock()
+	e.m.maps = nil
+	e.m.mu.Unlock()
+	require.NoError(t, c.DeleteHost(ctx, storage.Host{Name: hostName}))
+	hosts, _, _ := e.m.snapshot()
+	assert.Empty(t, hosts, "deleted by name")
+}
