@@ -87,7 +87,12 @@ type HelperInput struct {
 type HelperResult struct {
 	InstanceID string
 	Found      bool // an earlier run had launched it
-	State      string
+	// FoundBy is how: "client-token" (this run's own launch, resumed) or
+	// "tags" (a live primary of the workload launched under another token,
+	// adopted; setup should say so, since it may come from another
+	// template version).
+	FoundBy string
+	State   string
 }
 
 // HelperError is a launch that did not reach running with passed checks.
@@ -166,19 +171,25 @@ var liveStates = []string{"pending", "running", "stopping", "stopped"}
 // token, then by the workload's primary tags. More than one live primary is
 // an error (never two writers).
 func FindHelper(ctx context.Context, api HelperAPI, workload, token string) (*ec2types.Instance, error) {
+	i, _, err := findHelper(ctx, api, workload, token)
+	return i, err
+}
+
+func findHelper(ctx context.Context, api HelperAPI, workload, token string) (*ec2types.Instance, string, error) {
 	filters := [][]ec2types.Filter{
 		{{Name: aws.String("client-token"), Values: []string{token}}, {Name: aws.String("instance-state-name"), Values: liveStates}},
 		{{Name: aws.String("tag:" + naming.TagWorkload), Values: []string{workload}},
 			{Name: aws.String("tag:" + naming.TagRole), Values: []string{naming.RolePrimary}},
 			{Name: aws.String("instance-state-name"), Values: liveStates}},
 	}
-	for _, f := range filters {
+	for n, f := range filters {
+		by := [...]string{"client-token", "tags"}[n]
 		var found []ec2types.Instance
 		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{Filters: f, MaxResults: aws.Int32(50)})
 		for pages := 0; p.HasMorePages() && pages < 20; pages++ {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("look for an existing helper of %s (ec2:DescribeInstances): %w", workload, err)
+				return nil, "", fmt.Errorf("look for an existing helper of %s (ec2:DescribeInstances): %w", workload, err)
 			}
 			for _, r := range out.Reservations {
 				found = append(found, r.Instances...)
@@ -188,17 +199,17 @@ func FindHelper(ctx context.Context, api HelperAPI, workload, token string) (*ec
 		case 0:
 			continue
 		case 1:
-			return &found[0], nil
+			return &found[0], by, nil
 		default:
 			ids := make([]string, len(found))
 			for i, x := range found {
 				ids[i] = aws.ToString(x.InstanceId)
 			}
-			return nil, &Problem{Field: "helper instance", What: fmt.Sprintf("workload %s already has %d live primary instances: %s", workload, len(found), strings.Join(ids, ", ")),
+			return nil, "", &Problem{Field: "helper instance", What: fmt.Sprintf("workload %s already has %d live primary instances: %s", workload, len(found), strings.Join(ids, ", ")),
 				Fix: "terminate the ones that should not run (only one may use the initiator identity), then resume setup"}
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // LaunchHelper finds or launches the helper from lt-<w>-primary and waits,
@@ -212,12 +223,12 @@ func LaunchHelper(ctx context.Context, api HelperAPI, in HelperInput) (HelperRes
 		return HelperResult{}, fmt.Errorf("helper client token %q: 1 to %d printable ASCII characters (use HelperClientToken)", in.ClientToken, MaxClientTokenLen)
 	}
 	var res HelperResult
-	inst, err := FindHelper(ctx, api, in.Workload, in.ClientToken)
+	inst, by, err := findHelper(ctx, api, in.Workload, in.ClientToken)
 	if err != nil {
 		return res, err
 	}
 	if inst != nil {
-		res.InstanceID, res.Found = aws.ToString(inst.InstanceId), true
+		res.InstanceID, res.Found, res.FoundBy = aws.ToString(inst.InstanceId), true, by
 	} else {
 		out, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
 			LaunchTemplate: &ec2types.LaunchTemplateSpecification{

@@ -128,7 +128,8 @@ func TestLaunchHelperFindsAnEarlierLaunch(t *testing.T) {
 			states: []string{"running"}, status: []string{"ok"}}
 		res, err := LaunchHelper(context.Background(), f, input(&fakeClock{}))
 		require.NoError(t, err)
-		assert.Equal(t, HelperResult{InstanceID: "i-00000000000000001", Found: true, State: "running"}, res)
+		by := map[bool]string{true: "client-token", false: "tags"}[byToken]
+		assert.Equal(t, HelperResult{InstanceID: "i-00000000000000001", Found: true, FoundBy: by, State: "running"}, res)
 		assert.Empty(t, f.runs, "resumed: no second RunInstances (found by token: %v)", byToken)
 	}
 }

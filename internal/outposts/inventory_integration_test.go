@@ -298,6 +298,7 @@ func TestHelperLaunchFindOrCreate(t *testing.T) {
 	again, err := outposts.LaunchHelper(ctx, w.ec2, in)
 	require.NoError(t, err)
 	assert.True(t, again.Found)
+	assert.Equal(t, "client-token", again.FoundBy)
 	assert.Equal(t, res.InstanceID, again.InstanceID)
 	out, err := w.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("tag:" + naming.TagWorkload), Values: []string{workload}}}})
 	require.NoError(t, err)
