@@ -157,6 +157,11 @@ Exit codes: 0 ok, 1 error, 2 bad usage or bad input (nothing changed),
 					In:         cmd.InOrStdin(), Out: cmd.ErrOrStderr(),
 					SavePath: save,
 				}); err != nil {
+					if errors.Is(err, tui.ErrCancelled) {
+						// The operator said No; the wizard said "cancelled" and
+						// where the answers went. Nothing more to print.
+						return reportedError{code: exitError, msg: err.Error()}
+					}
 					return err
 				}
 				path = save

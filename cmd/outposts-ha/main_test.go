@@ -299,3 +299,28 @@ func TestUsageErrorsNameTheProblem(t *testing.T) {
 		assert.Contains(t, stderr, want, args)
 	}
 }
+
+func TestNoAtTheFinalQuestionIsCancelledAndKeepsTheAnswers(t *testing.T) {
+	// Real wizard, accessible mode: No at the final question, then Yes to
+	// saving the answers. Exit 1 (not done, by choice), no plan, answers kept,
+	// and cmd adds no second "cancelled" line of its own.
+	dir := t.TempDir()
+	in := strings.Join([]string{
+		"web01", "us-west-2", "1", "5", "1",
+		"iqn.2003-01.org.linux-iscsi.san1:boot-web01", "192.168.50.10", "10", "", "0",
+		"subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788", "", "",
+		"c6id.2xlarge", "ami-0123456789abcdef0", "sg-0123456789abcdef0", "", "oha-web01", "",
+		"1", "", "1", "ops@example.com", "",
+		"n", "y", // do not render; do save
+	}, "\n") + "\n"
+	save := filepath.Join(dir, "web01.yaml")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"plan", "--save-answers", save, "--out", filepath.Join(dir, "plan")}, strings.NewReader(in), &out, &errb)
+	assert.Equal(t, exitError, exitCode(err, &errb), errb.String())
+	assert.Contains(t, errb.String(), "cancelled")
+	assert.NotContains(t, errb.String(), "outposts-ha: cancelled")
+	_, statErr := os.Stat(save)
+	assert.NoError(t, statErr, "the answers were saved")
+	_, statErr = os.Stat(filepath.Join(dir, "plan"))
+	assert.True(t, os.IsNotExist(statErr), "no plan rendered")
+}
