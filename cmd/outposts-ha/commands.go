@@ -67,9 +67,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 data volumes live on a SAN array (NetApp ONTAP, Pure FlashArray, Dell PowerStore,
 HPE Alletra/Primera/3PAR, or any iSCSI / NVMe-over-TCP target). When the instance
 fails, a CloudWatch alarm, SNS and a failover function relaunch it on a second
-Outposts server, which reattaches the same volumes. Never two writers on one LUN.
-
-` + exitCodeTable,
+Outposts server, which reattaches the same volumes. Never two writers on one LUN.`,
 		Version: versionString(),
 		// "did you mean" for unknown commands within two edits
 		SuggestionsMinimumDistance: 2,
@@ -79,6 +77,14 @@ Outposts server, which reattaches the same volumes. Never two writers on one LUN
 		SilenceErrors:              true,
 	}
 	root.SetVersionTemplate("outposts-ha {{.Version}}\n")
+	// The exit-code table closes the root help (subcommands point to it).
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		defaultHelp(c, args)
+		if c == root {
+			fmt.Fprintln(c.OutOrStdout(), "\n"+exitCodeTable)
+		}
+	})
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
