@@ -25,6 +25,7 @@ import (
 // example's boot.uefi_filename, not the firmware default).
 const efiLoader = `\EFI\outposts\boot.efi`
 
+// newUEFILab is a lab whose boots can also run UEFI (NeedUEFI's gate).
 func newUEFILab(ctx context.Context, tb testing.TB) *sanlab.Lab {
 	tb.Helper()
 	ipxe, ipxeEFI := sanlab.NeedUEFI(tb)
