@@ -213,8 +213,21 @@ func findHelper(ctx context.Context, api HelperAPI, workload, token string) (*ec
 }
 
 // LaunchHelper finds or launches the helper from lt-<w>-primary and waits,
-// bounded, for running and passed status checks.
+// bounded, for running and passed status checks: StartHelper then
+// WaitHelper. Setup that journals the instance ID before the wait calls the
+// two itself.
 func LaunchHelper(ctx context.Context, api HelperAPI, in HelperInput) (HelperResult, error) {
+	res, err := StartHelper(ctx, api, in)
+	if err != nil {
+		return res, err
+	}
+	res.State, err = WaitHelper(ctx, api, res.InstanceID, in)
+	return res, err
+}
+
+// StartHelper finds the helper an earlier run launched (by client token,
+// then by tags) or launches it, and returns at once.
+func StartHelper(ctx context.Context, api HelperAPI, in HelperInput) (HelperResult, error) {
 	in.defaults()
 	if err := naming.ValidateWorkload(in.Workload); err != nil {
 		return HelperResult{}, err
@@ -229,24 +242,36 @@ func LaunchHelper(ctx context.Context, api HelperAPI, in HelperInput) (HelperRes
 	}
 	if inst != nil {
 		res.InstanceID, res.Found, res.FoundBy = aws.ToString(inst.InstanceId), true, by
-	} else {
-		out, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
-			LaunchTemplate: &ec2types.LaunchTemplateSpecification{
-				LaunchTemplateName: aws.String(naming.LaunchTemplate(in.Workload, naming.RolePrimary)), Version: aws.String(in.Version)},
-			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String(in.ClientToken),
-			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: in.tags()}},
-		})
-		if err != nil {
-			return res, fmt.Errorf("launch the helper from %s (ec2:RunInstances): %w", naming.LaunchTemplate(in.Workload, naming.RolePrimary), err)
+		if inst.State != nil {
+			res.State = string(inst.State.Name)
 		}
-		if len(out.Instances) != 1 {
-			return res, fmt.Errorf("RunInstances returned %d instances, want 1", len(out.Instances))
-		}
-		res.InstanceID = aws.ToString(out.Instances[0].InstanceId)
+		return res, nil
 	}
-	state, err := waitHelper(ctx, api, res.InstanceID, in)
-	res.State = state
-	return res, err
+	out, err := api.RunInstances(ctx, &ec2.RunInstancesInput{
+		LaunchTemplate: &ec2types.LaunchTemplateSpecification{
+			LaunchTemplateName: aws.String(naming.LaunchTemplate(in.Workload, naming.RolePrimary)), Version: aws.String(in.Version)},
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String(in.ClientToken),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: in.tags()}},
+	})
+	if err != nil {
+		return res, fmt.Errorf("launch the helper from %s (ec2:RunInstances): %w", naming.LaunchTemplate(in.Workload, naming.RolePrimary), err)
+	}
+	if len(out.Instances) != 1 {
+		return res, fmt.Errorf("RunInstances returned %d instances, want 1", len(out.Instances))
+	}
+	res.InstanceID = aws.ToString(out.Instances[0].InstanceId)
+	if st := out.Instances[0].State; st != nil {
+		res.State = string(st.Name)
+	}
+	return res, nil
+}
+
+// WaitHelper waits, bounded by in.Timeout on in.Clock, until the instance
+// runs with both status checks ok; it returns the last state seen. On
+// failure the error is a *HelperError with the console tail.
+func WaitHelper(ctx context.Context, api HelperAPI, instanceID string, in HelperInput) (string, error) {
+	in.defaults()
+	return waitHelper(ctx, api, instanceID, in)
 }
 
 // waitHelper polls until the instance runs with both status checks ok, the

@@ -134,6 +134,20 @@ func TestLaunchHelperFindsAnEarlierLaunch(t *testing.T) {
 	}
 }
 
+// Setup journals the instance ID between the launch and the wait.
+func TestStartThenWaitHelper(t *testing.T) {
+	f := &fakeEC2{states: []string{"running"}, status: []string{"ok"}}
+	in := input(&fakeClock{})
+	res, err := StartHelper(context.Background(), f, in)
+	require.NoError(t, err)
+	assert.Equal(t, "i-0123456789abcdef0", res.InstanceID)
+	assert.Zero(t, f.polls, "StartHelper does not wait")
+	state, err := WaitHelper(context.Background(), f, res.InstanceID, in)
+	require.NoError(t, err)
+	assert.Equal(t, "running", state)
+	assert.Len(t, f.runs, 1)
+}
+
 func TestLaunchHelperRefusesTwoLivePrimaries(t *testing.T) {
 	f := &fakeEC2{existing: []ec2types.Instance{{InstanceId: aws.String("i-00000000000000001")}, {InstanceId: aws.String("i-00000000000000002")}}}
 	_, err := LaunchHelper(context.Background(), f, input(&fakeClock{}))
