@@ -230,6 +230,10 @@ func (m *hpModel) authorised(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Header.Get("Content-Type") != "application/json" {
+		wsErr(w, http.StatusUnsupportedMediaType, cInvInput, "Content-Type must be application/json")
+		return false
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -287,6 +287,10 @@ func (m *psModel) logout(w http.ResponseWriter, r *http.Request) {
 
 // decode reads a request body strictly: a field the API does not know is a 400.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Header.Get("Content-Type") != "application/json" {
+		writeErr(w, http.StatusBadRequest, "0xE04040030001", "Content-Type must be application/json")
+		return false
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
