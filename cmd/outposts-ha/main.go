@@ -109,6 +109,8 @@ func exitCode(err error, stderr io.Writer) int {
 func isInvalidInput(err error) bool {
 	var u usageError
 	var ended *tui.InputEndedError
+	var badLine *tui.BadLineError
 	var savePath *tui.SavePathError
-	return errors.As(err, &u) || wizard.IsInputError(err) || errors.As(err, &ended) || errors.As(err, &savePath)
+	return errors.As(err, &u) || wizard.IsInputError(err) || errors.As(err, &ended) ||
+		errors.As(err, &badLine) || errors.As(err, &savePath)
 }

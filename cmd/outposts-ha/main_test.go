@@ -285,6 +285,23 @@ func TestPipedInputEndingEarlyExitsTwo(t *testing.T) {
 	assert.True(t, os.IsNotExist(statErr))
 }
 
+func TestPipedBadLineExitsTwo(t *testing.T) {
+	// Real wizard in accessible mode on piped input whose first answer is refused
+	// (a workload name with an upper-case letter): the run stops at that line,
+	// nothing after it is read, nothing is written, and the exit code is 2.
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"plan", "--save-answers", filepath.Join(dir, "a.yaml"), "--out", filepath.Join(dir, "p")},
+		strings.NewReader("Web01\nus-west-2\n"), &out, &errb)
+	require.Error(t, err)
+	assert.Equal(t, exitInvalid, exitCode(err, &errb), errb.String())
+	assert.Contains(t, errb.String(), "input line 1")
+	for _, p := range []string{"a.yaml", "p"} {
+		_, statErr := os.Stat(filepath.Join(dir, p))
+		assert.True(t, os.IsNotExist(statErr), p)
+	}
+}
+
 func TestUsageErrorsNameTheProblem(t *testing.T) {
 	for args, want := range map[string]string{
 		"plna":                 `unknown command "plna" for "outposts-ha"; did you mean plan?`,
