@@ -234,6 +234,23 @@ func TestInventoryReportsAccessDeniedPerList(t *testing.T) {
 	assert.NotEmpty(t, inv.Subnets, "other lists still loaded")
 }
 
+// A throttled list is retried by the SDK's own retryer and the Load still
+// completes; the proxy shows the retry.
+func TestInventorySurvivesAThrottledCall(t *testing.T) {
+	w := newWorld(t, false)
+	w.proxy.InjectFault("ec2", "DescribeSubnets", "RequestLimitExceeded", 503, 1)
+	inv, err := outposts.Load(context.Background(), w.sources(), outposts.Options{})
+	require.NoError(t, err)
+	assert.Len(t, inv.Subnets[w.a], 2)
+	var statuses []int
+	for _, c := range w.proxy.Calls() {
+		if c.Action == "DescribeSubnets" {
+			statuses = append(statuses, c.Status)
+		}
+	}
+	assert.Equal(t, []int{503, 200}, statuses)
+}
+
 func TestEnableLNIThroughTheProxy(t *testing.T) {
 	w := newWorld(t, false)
 	ctx := context.Background()
