@@ -122,12 +122,7 @@ func yamlProblem(field string, err error, data []byte) Problem {
 	if n := tabIndentLine(data); n > 0 {
 		return Problem{Field: field, Message: fmt.Sprintf("line %d is indented with a tab: tabs are not allowed for indentation, use spaces", n), Fix: "replace the tabs at the start of the line with spaces"}
 	}
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		msg = "line " + m[1] + ": " + m[2]
@@ -184,7 +179,7 @@ func join(path, key string) string {
 
 // resolve follows an alias (YAML has no alias of an alias).
 func (w *schemaWalker) resolve(n *yaml.Node) *yaml.Node {
-	if n != nil && n.Kind == yaml.AliasNode {
+	if n.Kind == yaml.AliasNode {
 		return n.Alias
 	}
 	return n

@@ -606,14 +606,10 @@ func ValidateRegion(r string) error { return fieldErr(regionProblem(r)) }
 // info, path, query or fragment. A value holding user:password@ is never echoed.
 func ValidateEndpoint(e string) error { return fieldErr(endpointProblem(e)) }
 
-// ValidatePortal checks one portal as the answers file gives it (IP[:port]);
-// protocol picks the default port (iscsi or nvme-tcp).
-func ValidatePortal(p, protocol string) error {
-	def := uint16(sanboot.ISCSIPort)
-	if protocol == "nvme-tcp" {
-		def = sanboot.NVMeTCPPort
-	}
-	_, err := sanboot.ParsePortal(p, def)
+// ValidatePortal checks one portal as the answers file gives it (IP[:port]).
+// Whether a portal is valid does not depend on the protocol's default port.
+func ValidatePortal(p string) error {
+	_, err := sanboot.ParsePortal(p, sanboot.ISCSIPort)
 	if err != nil {
 		return fieldErr(portalMessage(p, err))
 	}

@@ -607,7 +607,7 @@ func TestControlCharacters(t *testing.T) {
 		assert.Contains(t, ps[0].Message, c.words)
 	}
 	cc := baseGeneric + "guest:\n  cloud_config: \"#cloud-config\\nruncmd:\\n\\t- [ls]\\n\"\n"
-	require.Empty(t, problems(t, strings.Replace(cc, `\t- [ls]`, `  - [ls]`, 1)))
+	require.Empty(t, problems(t, strings.Replace(cc, `\t- [ls]`, `  - [ls] # a\ttab\r\n`, 1)))
 	ps := problems(t, strings.Replace(cc, `\t- [ls]`, `  - [\u0007ls]`, 1))
 	require.Len(t, ps, 1, "%v", ps)
 	assert.Equal(t, "guest.cloud_config", ps[0].Field)
@@ -715,7 +715,10 @@ func TestEveryCheck(t *testing.T) {
 	nv = repl(t, nv, "    lun: 0\n", "    lun: 1\n")
 	require.Empty(t, problems(t, nv))
 	expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "iqn.2003-01.org.x:y"), "storage.boot.target", "is an IQN, but storage.protocol is nvme-tcp")
-	expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "nqn.2003-01.org.X:y"), "storage.boot.target", "uppercase")
+	p := expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "nqn.2003-01.org.X:y"), "storage.boot.target", "uppercase")
+	assert.Equal(t, "write it in lowercase", p.Fix)
+	p = expect(t, repl(t, nv, "nqn.2003-01.org.linux-nvme.san1:boot-db01", "nqn.2003-13.org.x:y"), "storage.boot.target", "nqn.YYYY-MM")
+	assert.Equal(t, "give the subsystem NQN the array reports", p.Fix)
 	expect(t, nv+"boot:\n  uefi_filename: '\\EFI\\x.efi'\n", "boot.uefi_filename", "only applies to iSCSI SAN boot")
 	expect(t, nv+"guest:\n  cloud_config: 'a: 1'\n", "guest.cloud_config", "would also run on the LocalBoot helper")
 	// DHCP timeout limits: 1s and 10m pass, just outside does not.
@@ -769,9 +772,9 @@ func TestFieldValidators(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
 	assert.Contains(t, err.Error(), "is not shown): remove user:password@")
-	require.NoError(t, spec.ValidatePortal("192.168.50.10", "iscsi"))
-	require.NoError(t, spec.ValidatePortal("[fd00::1]:4420", "nvme-tcp"))
-	err = spec.ValidatePortal("10.20.30.300", "nvme-tcp")
+	require.NoError(t, spec.ValidatePortal("192.168.50.10"))
+	require.NoError(t, spec.ValidatePortal("[fd00::1]:4420"))
+	err = spec.ValidatePortal("10.20.30.300")
 	var fe *spec.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, `"10.20.30.300" is not a valid IPv4 address`, fe.Message)
