@@ -13,8 +13,9 @@ package outposts_test
 //                  the Outposts -> instance types -> capacity chain)
 //   wave/slowest   wave-wall over the slowest single request of that wave
 //   chain-ms       the dependent chain's own time: ListOutposts pages + the
-//                  slowest GetOutpostInstanceTypes + GetMetricData, a lower
-//                  bound for any Load
+//                  span of the GetOutpostInstanceTypes calls (parallel per
+//                  server, pages in sequence) + GetMetricData, a lower bound
+//                  for any Load
 //   wall/chain     how close the Load comes to that bound
 //   calls          requests per Load
 // The full Load cannot reach 1.5x: instance types need the Outpost IDs and
@@ -32,9 +33,17 @@ import (
 )
 
 func BenchmarkInventoryBehindLatencyProxy(b *testing.B) {
+	// one-page: every list fits one page, so the figure is about concurrency.
+	b.Run("one-page", func(b *testing.B) { benchInventory(b, 0, 100) })
+	// paged: the Outposts fake pages by 2 and EC2 lists ask for 5, so the
+	// page chains show (each page waits for the previous one's token).
+	b.Run("paged", func(b *testing.B) { benchInventory(b, 2, 5) })
+}
+
+func benchInventory(b *testing.B, fakePage int, pageSize int32) {
 	const latency = 100 * time.Millisecond
 	w := newWorld(b, true)
-	w.fake.PageSize = 0 // one page per list: the figure is about concurrency, not page count
+	w.fake.PageSize = fakePage
 	w.proxy.SetLatency(latency)
 	w.fake.SetLatency(latency)
 	ctx := context.Background()
@@ -43,14 +52,15 @@ func BenchmarkInventoryBehindLatencyProxy(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		inv, err := outposts.Load(ctx, w.sources(), outposts.Options{PageSize: 100})
+		inv, err := outposts.Load(ctx, w.sources(), outposts.Options{PageSize: pageSize})
 		elapsed := time.Since(start)
 		if err != nil {
 			b.Fatal(err)
 		}
 		wall += elapsed
 		var first, last time.Time
-		var s, ws, types time.Duration
+		var s, ws time.Duration
+		var typesFirst, typesLast time.Time
 		for _, c := range inv.Calls {
 			sum += c.Duration
 			s = max(s, c.Duration)
@@ -58,7 +68,12 @@ func BenchmarkInventoryBehindLatencyProxy(b *testing.B) {
 			case "outposts:ListOutposts", "cloudwatch:GetMetricData":
 				chain += c.Duration
 			case "outposts:GetOutpostInstanceTypes":
-				types = max(types, c.Duration)
+				if typesFirst.IsZero() || c.Start.Before(typesFirst) {
+					typesFirst = c.Start
+				}
+				if end := c.Start.Add(c.Duration); end.After(typesLast) {
+					typesLast = end
+				}
 			}
 			switch c.Op {
 			case "outposts:GetOutpostInstanceTypes", "cloudwatch:GetMetricData", "outposts:GetOutpost":
@@ -73,7 +88,7 @@ func BenchmarkInventoryBehindLatencyProxy(b *testing.B) {
 			}
 		}
 		slowest += s
-		chain += types
+		chain += typesLast.Sub(typesFirst)
 		waveSlowest += ws
 		wave += last.Sub(first)
 		calls += len(inv.Calls)
