@@ -27,6 +27,7 @@ var (
 	docDescribeLTV    = apiRef(uidEC2, "DescribeLaunchTemplateVersions")
 	instanceIDRE      = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	subnetIDRE        = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	amiNameRE         = regexp.MustCompile(`^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$`)
 	launchTemplateRE  = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
 	sgDescriptionChar = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
 )
@@ -332,6 +333,22 @@ func init() {
 		if !instanceIDRE.MatchString(str(in.InstanceId)) {
 			r.add("ec2.instance-id", "InstanceId", doc, "InvalidInstanceID.Malformed", "%q is not an instance ID", str(in.InstanceId))
 		}
+	})
+	register(func(in *ec2.CreateKeyPairInput, r *report) {
+		// KeyName: "Constraints: Up to 255 ASCII characters"
+		if k := str(in.KeyName); k == "" || len(k) > 255 || !asciiPrintable(k) {
+			r.add("ec2.key-name", "KeyName", apiRef(uidEC2, "CreateKeyPair"), ec2Invalid, "key name %q: 1 to 255 ASCII characters", k)
+		}
+		r.resourceTags(apiRef(uidEC2, "CreateKeyPair"), in.TagSpecifications)
+	})
+	register(func(in *ec2.RegisterImageInput, r *report) {
+		// Name: "Constraints: 3-128 alphanumeric characters, parentheses
+		// (()), square brackets ([]), spaces ( ), periods (.), slashes (/),
+		// dashes (-), single quotes ('), at-signs (@), or underscores(_)"
+		if n := str(in.Name); !amiNameRE.MatchString(n) {
+			r.add("ec2.image-name", "Name", apiRef(uidEC2, "RegisterImage"), ec2Invalid, "AMI name %q: 3 to 128 of alphanumerics ()[] ./-'@_", n)
+		}
+		r.resourceTags(apiRef(uidEC2, "RegisterImage"), in.TagSpecifications)
 	})
 	register(func(in *ec2.DescribeImagesInput, r *report) {
 		r.filters(apiRef(uidEC2, "DescribeImages"), in.Filters)

@@ -358,6 +358,29 @@ func init() {
 			r.add("iam.max-items", "MaxItems", doc, "ValidationError", "MaxItems %d, allowed 1 to 1000", *in.MaxItems)
 		}
 	})
+	register(func(in *iam.CreateInstanceProfileInput, r *report) {
+		doc := apiRef(uidIAM, "CreateInstanceProfile")
+		if n := str(in.InstanceProfileName); !iamNameRE.MatchString(n) {
+			r.add("iam.instance-profile-name", "InstanceProfileName", doc, "ValidationError", "instance profile name %q: 1 to 128 of \\w+=,.@-", n)
+		}
+		if p := in.Path; p != nil && !(strings.HasPrefix(*p, "/") && strings.HasSuffix(*p, "/")) {
+			r.add("iam.path", "Path", doc, "ValidationError", "path %q must begin and end with /", *p)
+		}
+		var tags []kv
+		for _, t := range in.Tags {
+			tags = append(tags, kv{t.Key, t.Value})
+		}
+		r.tags(tagPolicy{service: "iam", doc: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html", code: "InvalidInput", keyMax: 128, valueMax: 256, maxTags: 50, charset: tagChars}, "Tags", tags)
+	})
+	register(func(in *iam.AddRoleToInstanceProfileInput, r *report) {
+		doc := apiRef(uidIAM, "AddRoleToInstanceProfile")
+		if n := str(in.InstanceProfileName); !iamNameRE.MatchString(n) {
+			r.add("iam.instance-profile-name", "InstanceProfileName", doc, "ValidationError", "instance profile name %q: 1 to 128 of \\w+=,.@-", n)
+		}
+		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
+			r.add("iam.role-name", "RoleName", doc, "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
+		}
+	})
 	register(func(in *iam.GetRoleInput, r *report) {
 		if n := str(in.RoleName); !iamRoleNameRE.MatchString(n) {
 			r.add("iam.role-name", "RoleName", apiRef(uidIAM, "GetRole"), "ValidationError", "role name %q: 1 to 64 of \\w+=,.@-", n)
