@@ -38,7 +38,10 @@ import (
 // NotFoundException 404, AccessDeniedException 403.
 //
 // PageSize caps every page (default 2), below what clients ask for, so
-// pagination is always exercised.
+// pagination is always exercised. Not modelled: ListOutposts' filters
+// (LifeCycleStatusFilter, AvailabilityZoneFilter, AvailabilityZoneIdFilter
+// are accepted and ignored), shared Outposts of other accounts, and any call
+// beyond these three.
 type OutpostsServer struct {
 	URL      string
 	PageSize int
