@@ -62,6 +62,8 @@ func TestErrorShapes(t *testing.T) {
 			kind: storage.KindAlreadyExists, has: []string{"code 0xE0A080010014"}},
 		{name: "short code", status: 422, body: `{"messages":[{"code":"x"}]}`, kind: storage.KindInvalid,
 			exact: "powerstore: list volumes: request rejected (HTTP 422, code X)"},
+		{name: "bare 0x", status: 422, body: `{"messages":[{"code":"0x"}]}`, kind: storage.KindInvalid,
+			exact: "powerstore: list volumes: request rejected (HTTP 422, code 0X)"},
 		{name: "no body", status: 500, body: ``, kind: storage.KindTransient, exact: "powerstore: list volumes: temporary array error (HTTP 500)"},
 		{name: "not JSON", status: 503, body: `<html/>`, kind: storage.KindTransient, exact: "powerstore: list volumes: temporary array error (HTTP 503)"},
 		{name: "300 is a redirect", status: 300, body: `{"messages":[{"code":"0xE0A08001000E"}]}`, kind: storage.KindUnknown, has: []string{"redirect"}},
@@ -526,4 +528,24 @@ func TestMoreEdges(t *testing.T) {
 	require.NoError(t, c.DeleteHost(ctx, storage.Host{Name: hostName}))
 	hosts, _, _ := e.m.snapshot()
 	assert.Empty(t, hosts, "deleted by name")
+}
+
+// TestRangeAsksForOnePage: collection GETs ask for items offset to
+// offset+999 (PowerStore pages by the Range the client sends).
+func TestRangeAsksForOnePage(t *testing.T) {
+	e := start(t)
+	c := e.client(t)
+	require.NoError(t, c.Login(t.Context()))
+	var ranges []string
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/api/rest/volume" {
+			ranges = append(ranges, r.Header.Get("Range"))
+		}
+		return false
+	})
+	_, err := c.Volumes(t.Context())
+	require.NoError(t, err)
+	require.NotEmpty(t, ranges)
+	assert.Equal(t, "0-999", ranges[0])
+	assert.Equal(t, "2-1001", ranges[1], "the next page starts after the last item the array sent")
 }
