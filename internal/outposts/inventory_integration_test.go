@@ -16,6 +16,7 @@ package outposts_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -153,8 +154,26 @@ func newWorld(t testing.TB, allThroughProxy bool) *world {
 func TestInventoryThroughTheSDK(t *testing.T) {
 	w := newWorld(t, false)
 	ctx := context.Background()
-	inv, err := outposts.Load(ctx, w.sources(), outposts.Options{PageSize: 5})
+	// Six secrets of ours, pages of five: ListSecrets must follow NextToken
+	// through the SDK (moto paginates it; its EC2 lists come in one page).
+	// moto is shared with other packages' tests, so the page bound is high.
+	for i := range 5 {
+		_, err := w.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(fmt.Sprintf("chap/%s-%d", w.tag, i)), SecretString: aws.String("x")})
+		require.NoError(t, err)
+	}
+	inv, err := outposts.Load(ctx, w.sources(), outposts.Options{PageSize: 5, MaxPages: 1000})
 	require.NoError(t, err)
+	secretNames := names(inv.Secrets, func(s outposts.Secret) string { return s.Name })
+	for i := range 5 {
+		assert.Contains(t, secretNames, fmt.Sprintf("chap/%s-%d", w.tag, i))
+	}
+	pages := 0
+	for _, c := range inv.Calls {
+		if c.Op == "secretsmanager:ListSecrets" {
+			pages++
+		}
+	}
+	assert.Greater(t, pages, 1, "ListSecrets was paged")
 
 	var servers []string
 	for _, s := range inv.Servers {
