@@ -120,6 +120,7 @@ func TestPagingEdges(t *testing.T) {
 		{name: "206 with no total", pages: []page{{206, "0-1", twoVols}}, err: "usable Content-Range", calls: 1},
 		{name: "206 with a bad total", pages: []page{{206, "0-1/many", twoVols}}, err: "usable Content-Range", calls: 1},
 		{name: "206 with a bad first", pages: []page{{206, "a-1/5", twoVols}}, err: "usable Content-Range", calls: 1},
+		{name: "206 of an empty collection", pages: []page{{206, "0-0/0", oneVol}}, want: 1, calls: 1},
 		{name: "206 with a negative first", pages: []page{{206, "-1-1/5", twoVols}}, err: "usable Content-Range", calls: 1},
 		{name: "no progress", pages: []page{{206, "0-1/5", twoVols}, {206, "0-1/5", twoVols}}, err: "did not advance past item 2", calls: 2},
 		{name: "416 after a page: the rest was deleted", pages: []page{{206, "0-1/5", twoVols}, {416, "", `{"messages":[{"code":"0xE04040010005"}]}`}}, want: 2, calls: 2},
