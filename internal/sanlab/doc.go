@@ -70,7 +70,10 @@
 //
 // # Limits
 //
-// tgt keeps LUN 0 for its controller, so no case boots LUN 0. iSCSI only:
+// tgt keeps LUN 0 for its controller and cannot back it with a disk, so the
+// LUN 0 case boots through ServeLUNMap, a proxy in the namespace that presents
+// tgt's LUN 1 as LUN 0 by rewriting the LUN field of SCSI PDUs: it proves the
+// script and iPXE side of LUN 0, not an array's. iSCSI only:
 // this kernel has no NVMe-oF target and there is no userspace one in Debian.
 // Upstream iPXE lacks aws_get_boot_creds_from_secret, so the CHAP cases swap
 // that one rendered line for inline credentials.

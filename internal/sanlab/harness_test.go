@@ -315,8 +315,15 @@ func TestIBFT(t *testing.T) {
 	}
 	b[9] = -sum
 
-	got := ParseIBFTs("noise\n" + IBFTPrefix + hex.EncodeToString(b) + "\n" + IBFTPrefix + "6942465400\n")
+	dump := hex.EncodeToString(b)
+	got := ParseIBFTs("noise\n" + IBFTPrefix + dump + "\n" + IBFTPrefix + "6942465400\n")
 	require.Len(t, got, 1, "the short false hit is skipped")
+	for _, stray := range []string{"0", "x", "\x1b"} {
+		at := len(dump) / 3
+		got := ParseIBFTs(IBFTPrefix + dump[:at] + stray + dump[at:] + "\n")
+		require.Len(t, got, 1, "a stray %q from the serial console is tolerated", stray)
+		assert.Equal(t, n, got[0].Length)
+	}
 	assert.Equal(t, ini, got[0].Initiator)
 	require.Len(t, got[0].Targets, 1)
 	assert.Equal(t, netip.MustParseAddr("10.0.2.2"), got[0].Targets[0].Addr)

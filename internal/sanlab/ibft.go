@@ -57,15 +57,39 @@ func ParseIBFTs(console string) []IBFT {
 		if !strings.HasPrefix(l, IBFTPrefix) {
 			continue
 		}
-		raw, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(l, IBFTPrefix)))
-		if err != nil {
-			continue
-		}
-		if t, err := ParseIBFT(raw); err == nil {
+		if t, ok := parseDump(strings.TrimSpace(strings.TrimPrefix(l, IBFTPrefix))); ok {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// parseDump decodes one hex dump. SeaBIOS's serial console holds back the last
+// character iPXE printed and may emit it later, into the middle of the dump
+// the boot sector writes straight to the UART; so when the dump does not
+// decode to a valid table as it is, every one-character deletion is tried (the
+// checksum decides).
+func parseDump(h string) (IBFT, bool) {
+	try := func(s string) (IBFT, bool) {
+		raw, err := hex.DecodeString(s)
+		if err != nil {
+			return IBFT{}, false
+		}
+		t, err := ParseIBFT(raw)
+		return t, err == nil
+	}
+	if t, ok := try(h); ok {
+		return t, true
+	}
+	if len(h)%2 == 0 || len(h) > 2*8192 {
+		return IBFT{}, false
+	}
+	for i := range len(h) {
+		if t, ok := try(h[:i] + h[i+1:]); ok {
+			return t, true
+		}
+	}
+	return IBFT{}, false
 }
 
 // ParseIBFT decodes one table.
