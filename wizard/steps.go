@@ -531,8 +531,22 @@ func (s *helperStep) Find(ctx context.Context, env apply.Env) (apply.Result, boo
 		return apply.Result{}, false, nil
 	}
 	id := aws.ToString(inst.InstanceId)
+	// Running is not enough: a helper whose checks failed (the iPXE boot
+	// failed) is not done; Do finds it by its client token and reports why.
+	st, err := s.ec2.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: []string{id}})
+	if err != nil {
+		return apply.Result{}, false, fmt.Errorf("read the helper's status checks (ec2:DescribeInstanceStatus): %w", err)
+	}
+	if len(st.InstanceStatuses) != 1 || !checksOK(st.InstanceStatuses[0]) {
+		return apply.Result{}, false, nil
+	}
 	mine := tagMap(inst.Tags)[apply.TagSetup] == env.Token
 	return apply.Result{Resources: []record.Resource{s.resource(id, mine)}, Outputs: map[string]string{"instance-id": id}}, true, nil
+}
+
+func checksOK(st ec2types.InstanceStatus) bool {
+	return st.InstanceStatus != nil && st.InstanceStatus.Status == ec2types.SummaryStatusOk &&
+		st.SystemStatus != nil && st.SystemStatus.Status == ec2types.SummaryStatusOk
 }
 
 func (s *helperStep) Do(ctx context.Context, env apply.Env) (apply.Result, error) {
