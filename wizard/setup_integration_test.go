@@ -48,6 +48,7 @@ import (
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
 	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/naming"
+	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/outposts/outpoststest"
 	"github.com/outposts-ha/outposts-ha/internal/record"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
@@ -572,4 +573,116 @@ func (w *setupWorld) arrayHTTP(t *testing.T) *http.Client {
 	}
 	hc.Transport = tr
 	return hc
+}
+
+// bootFails is the EC2 client with one test-tier injection: the instance
+// RunInstances makes gets an impaired instance status check and an iPXE
+// failure on its console (through the proxy), as a helper whose SAN boot
+// failed would.
+type bootFails struct {
+	wizard.SetupEC2
+	proxy   *outpoststest.Proxy
+	console string
+	ids     []string
+}
+
+func (b *bootFails) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, o ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
+	out, err := b.SetupEC2.RunInstances(ctx, in, o...)
+	if err == nil {
+		for _, x := range out.Instances {
+			id := aws.ToString(x.InstanceId)
+			b.ids = append(b.ids, id)
+			b.proxy.ImpairInstance(id)
+			b.proxy.SetConsoleOutput(id, b.console)
+		}
+	}
+	return out, err
+}
+
+// TestSetupHelperBootFailure: the helper runs but its checks fail; setup
+// stops at the helper step showing the console's iPXE failure line, a re-run
+// does not launch a second helper, and abort terminates it and leaves
+// everything as before.
+func TestSetupHelperBootFailure(t *testing.T) {
+	w := newSetupWorld(t)
+	ctx := context.Background()
+	name := w.workload()
+	before := w.inventory(name)
+	failure := outposts.IPXEFailureMarker + " sanboot iscsi:192.168.50.20::3260:7:iqn.2010-06.com.purestorage:flasharray.5f3c2a1b9d7e4c60 failed: Connection timed out"
+	ec := &bootFails{SetupEC2: w.clients.EC2, proxy: w.proxy, console: "iPXE 1.21.1 -- Open Source Network Boot Firmware\r\nnet1: link up\r\n" + failure + "\r\n"}
+
+	var out strings.Builder
+	o := w.options(name, &out)
+	o.Clients.EC2 = ec
+	_, err := wizard.Setup(ctx, o)
+	var he *outposts.HelperError
+	require.ErrorAs(t, err, &he)
+	assert.Contains(t, he.FailureLine, "Connection timed out")
+	assert.Contains(t, out.String(), "5/7 helper failed")
+	assert.Contains(t, out.String(), "boot failure: "+outposts.IPXEFailureMarker, "the progress shows the console's failure line")
+	require.Len(t, ec.ids, 1)
+
+	j, err := (&record.Store{SSM: w.ssm, Workload: name}).GetJournal(ctx)
+	require.NoError(t, err)
+	h := j.Step(wizard.StepHelper)
+	assert.Equal(t, record.StepFailed, h.State)
+	require.Len(t, h.Resources, 1)
+	assert.Equal(t, ec.ids[0], h.Resources[0].ID)
+	assert.True(t, h.Resources[0].CreatedByUs, "the failed launch is journaled as setup's")
+
+	o = w.options(name, &out)
+	o.Clients.EC2 = ec
+	_, err = wizard.Setup(ctx, o)
+	require.ErrorAs(t, err, &he, "the re-run finds the same impaired helper")
+	assert.Len(t, ec.ids, 1, "no second RunInstances")
+
+	require.NoError(t, wizard.Abort(ctx, w.options(name, &out)))
+	assert.Equal(t, before, w.inventory(name))
+}
+
+// cancelAfter cancels the run's context once its step is done, as Ctrl-C
+// during that step would.
+type cancelAfter struct {
+	apply.Step
+	cancel func()
+}
+
+func (c cancelAfter) Do(ctx context.Context, env apply.Env) (apply.Result, error) {
+	res, err := c.Step.Do(ctx, env)
+	c.cancel()
+	return res, err
+}
+
+// TestSetupInterruptedResumes: Ctrl-C during the array step stops after it
+// (journaled done, nothing later started); the next run resumes from the
+// journal and completes without a second host or map.
+func TestSetupInterruptedResumes(t *testing.T) {
+	w := newSetupWorld(t)
+	name := w.workload()
+	before := w.inventory(name)
+	var out strings.Builder
+	o := w.options(name, &out)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wizard.SetStepWrapper(&o, func(s apply.Step) apply.Step {
+		if s.Name() == wizard.StepArray {
+			return cancelAfter{Step: s, cancel: cancel}
+		}
+		return s
+	})
+	_, err := wizard.Setup(ctx, o)
+	require.ErrorIs(t, err, apply.ErrInterrupted)
+	j, err := (&record.Store{SSM: w.ssm, Workload: name}).GetJournal(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, record.StepDone, j.Step(wizard.StepArray).State)
+	assert.Equal(t, record.StepPending, j.Step(wizard.StepRender).State)
+
+	var out2 strings.Builder
+	res, err := wizard.Setup(context.Background(), w.options(name, &out2))
+	require.NoError(t, err, out2.String())
+	assert.Contains(t, out2.String(), "2/7 array done", out2.String())
+	assert.Contains(t, out2.String(), "from an earlier run")
+	w.checkSetUp(name, before, res)
+	require.NoError(t, wizard.Abort(context.Background(), w.options(name, &out)))
+	assert.Equal(t, before, w.inventory(name))
 }
