@@ -36,6 +36,13 @@ import (
 // created before the plan is confirmed (--yes counts as confirmation).
 var ErrNotConfirmed = errors.New("setup not confirmed: review the plan (outposts-ha plan ANSWERS.yaml) and run setup ANSWERS.yaml --yes; nothing was created")
 
+// PreflightError is a refusal before anything was created (bad input, a
+// missing prerequisite): the CLI exits 2 on it.
+type PreflightError struct{ Err error }
+
+func (e *PreflightError) Error() string { return e.Err.Error() }
+func (e *PreflightError) Unwrap() error { return e.Err }
+
 // RoleGetter is the IAM call setup makes itself (the service role check).
 type RoleGetter interface {
 	GetRole(ctx context.Context, in *iam.GetRoleInput, o ...func(*iam.Options)) (*iam.GetRoleOutput, error)
@@ -202,7 +209,7 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 	} else {
 		if err := o.Array.Login(ctx); err != nil {
 			class, fix := ClassifyArrayError(err, "")
-			return fmt.Errorf("array login (%s): %w; %s; nothing was created", class, err, fix)
+			return &PreflightError{Err: fmt.Errorf("array login (%s): %w; %s; nothing was created", class, err, fix)}
 		}
 		vols, err := o.Array.Volumes(ctx)
 		if err != nil {
@@ -221,7 +228,7 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 		}
 	}
 	if len(probs) > 0 {
-		return fmt.Errorf("setup cannot start; nothing was created:\n  - %s", strings.Join(probs, "\n  - "))
+		return &PreflightError{Err: fmt.Errorf("setup cannot start; nothing was created:\n  - %s", strings.Join(probs, "\n  - "))}
 	}
 	return nil
 }
@@ -230,6 +237,10 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 // It returns the steps' results (the launched instance, the stack...).
 func Setup(ctx context.Context, o SetupOptions) (apply.Results, error) {
 	if err := Preflight(ctx, &o); err != nil {
+		var pe *PreflightError
+		if errors.Is(err, ErrNotConfirmed) || IsInputError(err) || !errors.As(err, &pe) && isProblems(err) {
+			return nil, &PreflightError{Err: err}
+		}
 		return nil, err
 	}
 	return o.runner().Run(ctx)
@@ -244,6 +255,11 @@ func Abort(ctx context.Context, o SetupOptions) error {
 		return errors.New("abort: no answers")
 	}
 	return o.runner().Abort(ctx)
+}
+
+func isProblems(err error) bool {
+	var ps spec.Problems
+	return errors.As(err, &ps)
 }
 
 func newRunID() string {

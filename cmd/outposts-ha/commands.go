@@ -91,7 +91,7 @@ Outposts server, which reattaches the same volumes. Never two writers on one LUN
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newPlanCmd(), newArrayCmd(), newVersionCmd())
+	root.AddCommand(newPlanCmd(), newArrayCmd(), newSetupCmd(), newVersionCmd())
 	for _, c := range notBuilt {
 		root.AddCommand(notBuiltCmd(c.use, c.short))
 	}
@@ -198,7 +198,6 @@ func newVersionCmd() *cobra.Command {
 }
 
 var notBuilt = []struct{ use, short string }{
-	{"setup", "Guided first-time setup: prepare the array, launch on the primary, write both launch templates, deploy the recovery stack"},
 	{"drill", "Failover drill: --dry-run asks the recovery function what it would do; the full drill fences and fails over for real"},
 	{"failover", "Manual, operator-approved failover (what the notify and confirmed policies ask for)"},
 	{"failback", "Guided manual failback to the primary server"},
