@@ -161,12 +161,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 func (s *OutpostsServer) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	op := "unknown"
-	rec := &recorder{ResponseWriter: w, status: 200}
-	defer func() {
+	// Recorded as the status is written (see Proxy.serve); op is set below,
+	// before anything is written.
+	rec := &recorder{ResponseWriter: w, onHeader: func(status int) {
 		s.mu.Lock()
-		s.calls = append(s.calls, ProxyCall{Service: "outposts", Action: op, Start: start, Duration: time.Since(start), Status: rec.status})
+		s.calls = append(s.calls, ProxyCall{Service: "outposts", Action: op, Start: start, Duration: time.Since(start), Status: status})
 		s.mu.Unlock()
-	}()
+	}}
+	defer rec.finish()
 	s.mu.Lock()
 	lat := s.latency
 	s.mu.Unlock()
@@ -251,18 +253,27 @@ func (s *OutpostsServer) serve(w http.ResponseWriter, r *http.Request) {
 	if s.PageSize > 0 && max > s.PageSize {
 		max = s.PageSize
 	}
+	status, code, msg, body := s.answer(op, outpostID, offset, max)
+	if code != "" {
+		writeJSONError(rec, status, code, msg)
+		return
+	}
+	writeJSON(rec, body)
+}
+
+// answer computes one response under the lock; serve writes it after the
+// lock is released (writing records the call, which takes the lock).
+func (s *OutpostsServer) answer(op, outpostID string, offset, max int) (status int, code, msg string, body any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
 		if f.left > 0 && (f.action == "" || f.action == op) {
 			f.left--
-			writeJSONError(rec, f.status, f.code, "injected by the outpoststest fake")
-			return
+			return f.status, f.code, "injected by the outpoststest fake", nil
 		}
 	}
 	if s.denied[op] {
-		writeJSONError(rec, 403, "AccessDeniedException", "User is not authorized to perform: outposts:"+op)
-		return
+		return 403, "AccessDeniedException", "User is not authorized to perform: outposts:" + op, nil
 	}
 	next := func(n int) string {
 		if offset+max < n {
@@ -274,28 +285,25 @@ func (s *OutpostsServer) serve(w http.ResponseWriter, r *http.Request) {
 		lo := min(offset, n)
 		return lo, min(lo+max, n)
 	}
-	switch op {
-	case "ListOutposts":
+	if op == "ListOutposts" {
 		lo, hi := page(len(s.list))
-		writeJSON(rec, outposts.ListOutpostsPage{Outposts: append([]outposts.OutpostInfo{}, s.list[lo:hi]...), NextToken: next(len(s.list))})
-	case "GetOutpost", "GetOutpostInstanceTypes":
-		var found *outposts.OutpostInfo
-		for i := range s.list {
-			if s.list[i].OutpostId == outpostID {
-				found = &s.list[i]
-			}
-		}
-		if found == nil {
-			writeJSONError(rec, 404, "NotFoundException", "Outpost "+outpostID+" not found")
-			return
-		}
-		if op == "GetOutpost" {
-			writeJSON(rec, map[string]any{"Outpost": found})
-			return
-		}
-		all := s.types[outpostID]
-		lo, hi := page(len(all))
-		writeJSON(rec, outposts.InstanceTypesPage{InstanceTypes: append([]outposts.InstanceTypeItem{}, all[lo:hi]...), NextToken: next(len(all)),
-			OutpostId: found.OutpostId, OutpostArn: found.OutpostArn})
+		return 200, "", "", outposts.ListOutpostsPage{Outposts: append([]outposts.OutpostInfo{}, s.list[lo:hi]...), NextToken: next(len(s.list))}
 	}
+	var found *outposts.OutpostInfo
+	for i := range s.list {
+		if s.list[i].OutpostId == outpostID {
+			c := s.list[i]
+			found = &c
+		}
+	}
+	if found == nil {
+		return 404, "NotFoundException", "Outpost " + outpostID + " not found", nil
+	}
+	if op == "GetOutpost" {
+		return 200, "", "", map[string]any{"Outpost": found}
+	}
+	all := s.types[outpostID]
+	lo, hi := page(len(all))
+	return 200, "", "", outposts.InstanceTypesPage{InstanceTypes: append([]outposts.InstanceTypeItem{}, all[lo:hi]...), NextToken: next(len(all)),
+		OutpostId: found.OutpostId, OutpostArn: found.OutpostArn}
 }

@@ -211,12 +211,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		form = url.Values{}
 	}
 	service, action := identify(r, form)
-	rec := &recorder{ResponseWriter: w, status: 200}
-	defer func() {
+	// The call is recorded when its status is written, before any byte
+	// reaches the client, so a test that reads Calls() after its SDK call
+	// returned always sees it.
+	record := func(status int) {
 		p.mu.Lock()
-		p.calls = append(p.calls, ProxyCall{Service: service, Action: action, Start: start, Duration: time.Since(start), Status: rec.status})
+		p.calls = append(p.calls, ProxyCall{Service: service, Action: action, Start: start, Duration: time.Since(start), Status: status})
 		p.mu.Unlock()
-	}()
+	}
+	rec := &recorder{ResponseWriter: w, onHeader: record}
+	defer rec.finish()
 
 	p.mu.Lock()
 	lat := time.Duration(0)
@@ -256,14 +260,38 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	writeRaw(rec, status, hdr, out)
 }
 
+// recorder reports the status of a response once, as it is written.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	onHeader func(status int)
+	status   int
+	written  bool
 }
 
 func (r *recorder) WriteHeader(code int) {
-	r.status = code
+	if !r.written {
+		r.written, r.status = true, code
+		if r.onHeader != nil {
+			r.onHeader(code)
+		}
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.written {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// finish records a request that ended without an answer (client gone) as
+// status 0.
+func (r *recorder) finish() {
+	if !r.written && r.onHeader != nil {
+		r.written = true
+		r.onHeader(0)
+	}
 }
 
 var hopHeaders = map[string]bool{"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
