@@ -10,6 +10,7 @@ package alletra_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -330,4 +331,87 @@ func TestPortFiltering(t *testing.T) {
 	assert.ErrorIs(t, err, storage.ErrUnsupported)
 	_, err = e2.client(t).Target(t.Context(), "fc")
 	assert.ErrorIs(t, err, storage.ErrUnsupported)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestLogAndRefusalEdges: what the client only logs is logged (a persona,
+// LUN or export error it works around), a refused initiator add is an
+// error, LUN 0 held by another volume is refused before the export and
+// during it, and a 63-character name is allowed.
+func TestLogAndRefusalEdges(t *testing.T) {
+	ctx := t.Context()
+	var logs strings.Builder
+	var mu sync.Mutex
+	logged := func(s string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), s)
+	}
+	lg := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	e := start(t, func(m *hpModel) { m.hosts = append(m.hosts, &hHost{ID: 7, Name: hostName, Persona: 11}) })
+	c := e.client(t, func(cfg *alletra.Config) { cfg.Log = lg })
+
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		return answer(r.Method, r.URL.Path, 409, `{"code":73,"desc":"iSCSI name is already claimed by other host"}`)(w, r)
+	})
+	_, err := c.EnsureHost(ctx, spec)
+	require.Error(t, err, "the initiator was not added")
+	assert.ErrorContains(t, err, "already claimed")
+	setOverride(e, nil)
+	h, err := c.EnsureHost(ctx, spec)
+	require.NoError(t, err)
+	assert.True(t, logged("different persona"))
+
+	boot := storage.Volume{ID: "web01-boot", Name: "web01-boot"}
+	data := storage.Volume{ID: "web01-data", Name: "web01-data"}
+	m, err := c.Map(ctx, h, boot, 0)
+	require.NoError(t, err)
+	require.Equal(t, 0, m.LUN)
+	_, err = c.Map(ctx, h, boot, 5)
+	require.NoError(t, err)
+	assert.True(t, logged("different LUN than requested"))
+	_, err = c.Map(ctx, h, data, 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.Equal(t, 1, e.m.count("POST /api/v1/vluns"), "refused before any export")
+
+	// The export is done but its answer says 500.
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/vluns" {
+			return false
+		}
+		e.m.vluns = append(e.m.vluns, &hVLUN{Vol: "db02-boot", Host: hostName, LUN: 3})
+		return answer(r.Method, r.URL.Path, 500, `{}`)(w, r)
+	})
+	m, err = c.Map(ctx, h, storage.Volume{ID: "db02-boot", Name: "db02-boot"}, -1)
+	require.NoError(t, err)
+	assert.Equal(t, 3, m.LUN)
+	assert.True(t, logged("export reported an error but the volume is exported"))
+
+	// Another writer takes LUN 0 of a second host between the check and the export.
+	h2, err := c.EnsureHost(ctx, storage.HostSpec{Name: "ohaweb02", Initiator: otherIQN, Protocol: storage.ISCSI})
+	require.NoError(t, err)
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/vluns" {
+			return false
+		}
+		e.m.vluns = append(e.m.vluns, &hVLUN{Vol: "other-writer", Host: "ohaweb02", LUN: 0})
+		return answer(r.Method, r.URL.Path, 409, `{"code":29}`)(w, r)
+	})
+	_, err = c.Map(ctx, h2, storage.Volume{ID: "archive", Name: "archive"}, 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "LUN 0 on host ohaweb02 is already used by volume other-writer")
+	setOverride(e, nil)
+
+	assert.NoError(t, c.DeleteVolume(ctx, storage.Volume{Name: strings.Repeat("v", 63)}), "63 characters is a valid name (absent: success)")
+	assert.Equal(t, 1, e.m.count("DELETE /api/v1/volumes/"+strings.Repeat("v", 63)))
 }
