@@ -273,3 +273,28 @@ func TestNewBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestLUNZero: LUN 0 is a real iSCSI LUN on ONTAP: it can be asked for, it
+// conflicts like any other, and a map already at 0 is found, not re-created.
+func TestLUNZero(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(m *ontapModel, _ *ontap.Config) { m.firstAutoLUN = 26 })
+	o := runSetup(t, f.c, bootLUN, 0)
+	assert.Equal(t, 0, o.mapping.LUN, "asked for 0, got 0 although the array would pick 26")
+	posts := f.m.requestsMatching("POST /api/protocols/san/lun-maps")
+	again, err := f.c.Map(ctx, o.host, o.mapping.Volume, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, again.LUN)
+	auto, err := f.c.Map(ctx, o.host, o.mapping.Volume, -1)
+	require.NoError(t, err)
+	assert.Equal(t, 0, auto.LUN)
+	assert.Equal(t, posts, f.m.requestsMatching("POST /api/protocols/san/lun-maps"), "an existing map at 0 is not re-created")
+
+	_, err = f.c.Map(ctx, o.host, o.mapping.Volume, 1)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "already mapped to this host as LUN 0, not the requested 1")
+	_, err = f.c.Map(ctx, o.host, f.volume(t, "/vol/vol_web01/data1"), 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "LUN 0 is already used by "+bootLUN)
+	assert.Equal(t, posts, f.m.requestsMatching("POST /api/protocols/san/lun-maps"), "conflicts are found before any POST")
+}
