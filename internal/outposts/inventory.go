@@ -676,24 +676,31 @@ func (l *loader) subnets(ctx context.Context) {
 	l.ok("subnets")
 }
 
-// matchGlob matches EC2 filter wildcards: * any run, ? one character.
+// matchGlob matches EC2 filter wildcards: * any run, ? one character. It is
+// the iterative matcher (backtrack to the last *), linear in practice and
+// never exponential, whatever pattern the operator configures.
 func matchGlob(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if matchGlob(pattern[1:], s[i:]) {
-				return true
-			}
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			mark++
+			p, i = star+1, mark
+		default:
+			return false
 		}
-		return false
-	case '?':
-		return s != "" && matchGlob(pattern[1:], s[1:])
-	default:
-		return s != "" && s[0] == pattern[0] && matchGlob(pattern[1:], s[1:])
 	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 func (l *loader) images(ctx context.Context) {

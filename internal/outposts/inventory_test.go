@@ -241,7 +241,10 @@ func TestMatchGlob(t *testing.T) {
 		ok   bool
 	}{
 		{"*iPXE-*", "outposts-iPXE-1", true}, {"*iPXE-*", "ipxe-1", false}, {"a?c", "abc", true}, {"a?c", "ac", false},
-		{"", "", true}, {"*", "", true}, {"x*", "y", false},
+		{"", "", true}, {"*", "", true}, {"x*", "y", false}, {"*a*b", "xaxxb", true}, {"*a*b", "xaxxbc", false},
+		{"a*b*c", "abc", true}, {"a*", "a", true}, {"?", "", false}, {"*?", "x", true},
+		// A pathological pattern answers at once (the recursive matcher took exponential time).
+		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 200), false},
 	} {
 		assert.Equal(t, c.ok, matchGlob(c.p, c.s), "%q ~ %q", c.p, c.s)
 	}
