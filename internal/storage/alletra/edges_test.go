@@ -331,6 +331,13 @@ func TestPortFiltering(t *testing.T) {
 	assert.ErrorIs(t, err, storage.ErrUnsupported)
 	_, err = e2.client(t).Target(t.Context(), "fc")
 	assert.ErrorIs(t, err, storage.ErrUnsupported)
+
+	e3 := start(t, func(m *hpModel) {
+		m.ports = []hPort{{Node: 0, Slot: 4, CardPort: 1, Protocol: 6, LinkState: 4}, {Node: 0, Slot: 4, CardPort: 2, Protocol: 6, LinkState: 5}}
+	})
+	_, err = e3.client(t).TargetsForHost(t.Context(), storage.NVMeTCP, storage.Host{Name: hostName})
+	assert.ErrorIs(t, err, storage.ErrUnsupported)
+	assert.ErrorContains(t, err, "(1 ready NVMe ports without one)")
 }
 
 type writerFunc func([]byte) (int, error)
