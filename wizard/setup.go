@@ -243,7 +243,22 @@ func Setup(ctx context.Context, o SetupOptions) (apply.Results, error) {
 		}
 		return nil, err
 	}
+	if err := o.mkPlanDir(); err != nil {
+		return nil, err
+	}
 	return o.runner().Run(ctx)
+}
+
+// mkPlanDir makes the plan folder the journal and record are copied into
+// (plan normally made it already).
+func (o *SetupOptions) mkPlanDir() error {
+	if o.PlanDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(o.PlanDir, 0o750); err != nil {
+		return fmt.Errorf("plan folder %s: %w", o.PlanDir, err)
+	}
+	return nil
 }
 
 // Abort undoes, in reverse, exactly what the workload's setup journal lists
@@ -253,6 +268,9 @@ func Setup(ctx context.Context, o SetupOptions) (apply.Results, error) {
 func Abort(ctx context.Context, o SetupOptions) error {
 	if o.Spec == nil {
 		return errors.New("abort: no answers")
+	}
+	if err := o.mkPlanDir(); err != nil {
+		return err
 	}
 	return o.runner().Abort(ctx)
 }
