@@ -5,6 +5,7 @@ package outposts
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -242,7 +243,7 @@ func TestMatchGlob(t *testing.T) {
 	}{
 		{"*iPXE-*", "outposts-iPXE-1", true}, {"*iPXE-*", "ipxe-1", false}, {"a?c", "abc", true}, {"a?c", "ac", false},
 		{"", "", true}, {"*", "", true}, {"x*", "y", false}, {"*a*b", "xaxxb", true}, {"*a*b", "xaxxbc", false},
-		{"a*b*c", "abc", true}, {"a*", "a", true}, {"?", "", false}, {"*?", "x", true},
+		{"a*b*c", "abc", true}, {"a*", "a", true}, {"?", "", false}, {"*?", "x", true}, {"*a*", "a*00", true}, // found by FuzzMatchGlob
 		// A pathological pattern answers at once (the recursive matcher took exponential time).
 		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 200), false},
 	} {
@@ -260,4 +261,52 @@ func TestSourceErrorFixes(t *testing.T) {
 		e := &SourceError{List: "subnets", Op: "ec2:DescribeSubnets", Err: &smithy.GenericAPIError{Code: code}}
 		assert.True(t, strings.Contains(e.Error(), want), "%s: %s", code, e.Error())
 	}
+}
+
+// FuzzMatchGlob compares the matcher with a regexp built from the pattern.
+func FuzzMatchGlob(f *testing.F) {
+	for _, seed := range [][2]string{{"*iPXE-*", "outposts-iPXE-1"}, {"a?c", "abc"}, {"*a*b", "xaxxbc"}, {"**", ""}, {"?*?", "ab"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if len(pattern) > 64 || len(s) > 256 {
+			return
+		}
+		var re strings.Builder
+		re.WriteString(`^(?s)`)
+		for i := 0; i < len(pattern); i++ {
+			switch pattern[i] {
+			case '*':
+				re.WriteString(`.*`)
+			case '?':
+				re.WriteString(`.`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string(pattern[i])))
+			}
+		}
+		re.WriteString(`$`)
+		// Byte-wise semantics: compare on the Latin-1 view so '?' is one byte.
+		want := regexp.MustCompile(re.String()).MatchString(latin1(s))
+		if pattern != latin1Pattern(pattern) {
+			return // non-ASCII pattern bytes: the regexp view differs; skip
+		}
+		assert.Equal(t, want, matchGlob(pattern, s), "pattern %q on %q", pattern, s)
+	})
+}
+
+func latin1(s string) string {
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
+
+func latin1Pattern(p string) string {
+	for i := 0; i < len(p); i++ {
+		if p[i] >= 0x80 {
+			return ""
+		}
+	}
+	return p
 }
