@@ -245,3 +245,42 @@ func TestConsoleTail(t *testing.T) {
 	_, fail = ConsoleTail("x OUTPOSTS-HA-SANBOOT-FAILED y\n1\n2\n3\n", 2)
 	assert.Equal(t, "x OUTPOSTS-HA-SANBOOT-FAILED y", fail)
 }
+
+// FuzzHelperClientToken: for any valid workload and any run ID the token is
+// 1 to 64 printable ASCII characters and stable.
+func FuzzHelperClientToken(f *testing.F) {
+	f.Add("web01", "run-1")
+	f.Add(strings.Repeat("w", 32), strings.Repeat("é", 40))
+	f.Add("a", "")
+	f.Fuzz(func(t *testing.T, workload, runID string) {
+		if naming.ValidateWorkload(workload) != nil {
+			return
+		}
+		tok := HelperClientToken(workload, runID)
+		assert.True(t, printableASCII(tok), "%q", tok)
+		assert.LessOrEqual(t, len(tok), MaxClientTokenLen)
+		assert.Equal(t, tok, HelperClientToken(workload, runID))
+	})
+}
+
+// FuzzConsoleTail: no panic; at most n lines; no control characters but
+// tab; the failure line, when found, carries the marker.
+func FuzzConsoleTail(f *testing.F) {
+	f.Add(bootLog, 3)
+	f.Add("\x00\x1b[2J\r\n\n", 1)
+	f.Fuzz(func(t *testing.T, out string, n int) {
+		if n < 1 || n > 100 {
+			return
+		}
+		tail, fail := ConsoleTail(out, n)
+		if tail != "" {
+			assert.LessOrEqual(t, len(strings.Split(tail, "\n")), n)
+		}
+		for _, r := range tail {
+			assert.False(t, r < 0x20 && r != '\n' && r != '\t' || r == 0x7f, "control %U in tail", r)
+		}
+		if fail != "" {
+			assert.Contains(t, fail, IPXEFailureMarker)
+		}
+	})
+}
