@@ -337,6 +337,8 @@ func TestQuoteShort(t *testing.T) {
 	// The cut never splits a rune.
 	s := strings.Repeat("a", QuoteShortLen-1) + "é" + "zz"
 	assert.Equal(t, `"`+strings.Repeat("a", QuoteShortLen-1)+`"...`, QuoteShort(s))
+	// Invalid UTF-8 with no rune start at all: cut to nothing, never out of bounds.
+	assert.Equal(t, `""...`, QuoteShort(strings.Repeat("\x80", 50)))
 }
 
 func TestEditDistance(t *testing.T) {

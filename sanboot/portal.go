@@ -77,12 +77,11 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 	host, port, hasPort := s, "", false
 	switch {
 	case strings.HasPrefix(s, "["):
-		end := strings.Index(s, "]")
-		if end < 0 {
+		h, rest, closed := strings.Cut(s[1:], "]")
+		if !closed {
 			return Portal{}, portalErr(s, "has no closing ']': write IPv6 as [fd00::1] or [fd00::1]:3260")
 		}
-		host = s[1:end]
-		rest := s[end+1:]
+		host = h
 		if rest != "" {
 			if !strings.HasPrefix(rest, ":") {
 				return Portal{}, portalErr(s, "has text after ']': write [IPv6]:port")
