@@ -360,6 +360,7 @@ func (w *setupWorld) checkSetUp(name string, before inventory, res apply.Results
 	}
 	assert.Equal(t, instance, params["PrimaryInstanceId"], "the stack names the launched instance")
 	assert.Equal(t, name, tags[naming.TagWorkload], "the stack is tagged")
+	assert.Equal(t, stack.ServiceRoleArn("aws", "123456789012", name, w.cfg.Region), aws.ToString(st.Stacks[0].RoleARN), "deployed through the service role")
 	assert.Equal(t, strings.Count(strings.Join(after.Stacks, "\n"), stack.StackName(name)+" "), 1)
 
 	assert.ElementsMatch(t, []string{naming.RecordParam(name), record.JournalParam(name), record.LeaseParam(name)}, after.Params)
