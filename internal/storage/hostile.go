@@ -527,3 +527,24 @@ func PortalAddr(s string) (string, error) {
 	}
 	return p.Addr.String(), nil
 }
+
+// NotGone is the error of an Unmap, DeleteHost or DeleteVolume the array
+// refused (derr) when a re-read still finds the object, or could not tell
+// (rerr != nil). A refusal coded "not found" becomes KindUnknown, because
+// callers absorb NotFound as "already gone" and only the re-read may say
+// that; other refusals are returned as they are.
+func NotGone(derr, rerr error, what string) error {
+	if KindOf(derr) != KindNotFound {
+		return derr
+	}
+	var se *Error
+	if errors.As(derr, &se) {
+		se.Kind = KindUnknown
+		why := fmt.Errorf("the array answered \"not found\" but still lists the %s", what)
+		if rerr != nil {
+			why = fmt.Errorf("the array answered \"not found\" and the %s could not be re-read to confirm it is gone: %w", what, rerr)
+		}
+		se.Err = errors.Join(why, se.Err)
+	}
+	return derr
+}

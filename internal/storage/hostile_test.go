@@ -315,3 +315,22 @@ func TestLoggerKeepsLevelsAndGroups(t *testing.T) {
 	nl := r.Logger(nil)
 	nl.Info("discarded")
 }
+
+func TestNotGone(t *testing.T) {
+	nf := func() error {
+		return &Error{Vendor: "v", Op: "delete host", Kind: KindNotFound, Status: 404, Err: errors.New("no such host")}
+	}
+	err := NotGone(nf(), nil, "host")
+	assert.NotErrorIs(t, err, ErrNotFound, "callers must not absorb it as gone")
+	assert.Equal(t, KindUnknown, KindOf(err))
+	assert.ErrorContains(t, err, `the array answered "not found" but still lists the host`)
+	assert.ErrorContains(t, err, "no such host")
+	err = NotGone(nf(), errors.New("GET failed"), "host")
+	assert.NotErrorIs(t, err, ErrNotFound)
+	assert.ErrorContains(t, err, "could not be re-read to confirm it is gone: GET failed")
+	inv := &Error{Vendor: "v", Op: "o", Kind: KindInvalid, Err: errors.New("has maps")}
+	assert.Same(t, inv, NotGone(inv, nil, "host"))
+	assert.Equal(t, KindInvalid, inv.Kind)
+	plain := errors.New("plain")
+	assert.Equal(t, plain, NotGone(plain, nil, "x"))
+}

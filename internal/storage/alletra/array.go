@@ -628,7 +628,7 @@ func (c *Client) opUnmap(ctx context.Context, h storage.Host, vol storage.Volume
 			// only an export that is gone on a re-read is success.
 			left, rerr := c.exportLUNs(ctx, vn, hn)
 			if rerr != nil || slices.Contains(left, l) {
-				return stillThere(err, rerr, "export")
+				return storage.NotGone(err, rerr, "export")
 			}
 		}
 	}
@@ -654,22 +654,7 @@ func (c *Client) opDeleteHost(ctx context.Context, h storage.Host) error {
 		c.log.Info("host already gone", "host", hn)
 		return nil
 	}
-	return stillThere(err, rerr, "host")
-}
-
-// stillThere is the error of a delete the array refused while the re-read
-// still finds the object (or could not tell). A "not found" refusal for an
-// object the array still lists is no longer NotFound, which callers absorb.
-func stillThere(derr, rerr error, what string) error {
-	if rerr != nil || storage.KindOf(derr) != storage.KindNotFound {
-		return derr
-	}
-	var se *storage.Error
-	if errors.As(derr, &se) {
-		se.Kind = storage.KindUnknown
-		se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still lists the %s", what), se.Err)
-	}
-	return derr
+	return storage.NotGone(err, rerr, "host")
 }
 
 // opDeleteVolume destroys the volume and its data. An absent volume is success.
@@ -693,5 +678,5 @@ func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	if rerr == nil && v.Name != "" && v.Name != vn {
 		rerr = fmt.Errorf("GET /volumes/%s answered with volume %q", vn, v.Name)
 	}
-	return stillThere(err, rerr, "volume")
+	return storage.NotGone(err, rerr, "volume")
 }

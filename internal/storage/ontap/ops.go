@@ -817,22 +817,15 @@ func (c *Client) opUnmap(ctx context.Context, host storage.Host, vol storage.Vol
 
 // goneAfter decides a delete the array refused (whatever the code, "not
 // found" included): success only when a GET of path says the object is not
-// there. A "not found" refusal of an object the GET still finds is no longer
-// NotFound, which callers absorb.
+// there. Otherwise the refusal stands; a "not found" refusal is no longer
+// NotFound (which callers absorb as "already gone"): only the GET may say that.
 func (c *Client) goneAfter(ctx context.Context, op string, derr error, path, what string) error {
 	_, rerr := c.send(ctx, op, http.MethodGet, path, nil, nil, nil)
-	switch {
-	case absent(rerr):
+	if absent(rerr) {
 		c.log.InfoContext(ctx, what+" already gone")
 		return nil
-	case rerr == nil && absent(derr):
-		var se *storage.Error
-		if errors.As(derr, &se) {
-			se.Kind = storage.KindUnknown
-			se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still has the %s", what), se.Err)
-		}
 	}
-	return derr
+	return storage.NotGone(derr, rerr, what)
 }
 
 // opDeleteHost deletes the igroup or subsystem. One that is already gone is

@@ -577,24 +577,16 @@ func (c *Client) opUnmap(ctx context.Context, h storage.Host, vol storage.Volume
 }
 
 // goneAfter decides a refused delete: success only when the re-read shows the
-// object gone. Otherwise the refusal stands, marked as such when the array
-// claimed "not found" for an object it still lists.
+// object gone. Otherwise the refusal stands; a "not found" refusal is no
+// longer NotFound (which callers absorb as "already gone"): only the re-read
+// may say that.
 func (c *Client) goneAfter(ctx context.Context, derr error, what string, present func() (bool, error)) error {
 	there, rerr := present()
-	switch {
-	case rerr != nil:
-		return derr
-	case !there:
+	if rerr == nil && !there {
 		c.log.InfoContext(ctx, what+" already gone")
 		return nil
-	case storage.KindOf(derr) == storage.KindNotFound:
-		var se *storage.Error
-		if errors.As(derr, &se) {
-			se.Kind = storage.KindUnknown
-			se.Err = errors.Join(fmt.Errorf("the array answered \"not found\" but still lists the %s", what), se.Err)
-		}
 	}
-	return derr
+	return storage.NotGone(derr, rerr, what)
 }
 
 // exists reports whether GET /<kind>?id=eq.<id> lists the object.

@@ -244,3 +244,33 @@ func TestRefusedDeletesAreNotSuccess(t *testing.T) {
 	require.NoError(t, f.c.DeleteHost(ctx, o.host))
 	require.NoError(t, f.c.DeleteVolume(ctx, o.mapping.Volume))
 }
+
+// TestNotFoundRefusalIsNotGone: the array answers the deletes with 404 while
+// the objects stay: the client reports an error that callers cannot absorb
+// as "already gone".
+func TestNotFoundRefusalIsNotGone(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	o := runSetup(t, f.c, bootVol, -1)
+	f.m.set(func(m *pureModel) {
+		m.override = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodDelete && r.Method != http.MethodPatch {
+				return false
+			}
+			writeErr(w, 404, "", "Does not exist.")
+			return true
+		}
+	})
+	uerr := f.c.Unmap(ctx, o.host, o.mapping.Volume)
+	require.Error(t, uerr)
+	assert.NotErrorIs(t, uerr, storage.ErrNotFound)
+	assert.ErrorContains(t, uerr, "still lists the connection")
+	f.m.set(func(m *pureModel) { m.conns = nil })
+	herr := f.c.DeleteHost(ctx, o.host)
+	require.Error(t, herr)
+	assert.NotErrorIs(t, herr, storage.ErrNotFound)
+	verr := f.c.DeleteVolume(ctx, o.mapping.Volume)
+	require.Error(t, verr)
+	assert.NotErrorIs(t, verr, storage.ErrNotFound)
+	assert.ErrorContains(t, verr, "still lists the volume")
+}

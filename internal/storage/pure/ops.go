@@ -415,20 +415,20 @@ func (c *Client) opUnmap(ctx context.Context, host storage.Host, vol storage.Vol
 	// No codes: find out whether the connection is gone after all.
 	if _, found, err := c.findHost(ctx, op, host.Name); err != nil || !found {
 		if err != nil {
-			return derr
+			return storage.NotGone(derr, err, "connection")
 		}
 		c.log.InfoContext(ctx, "host already gone; nothing to disconnect", "host", host.Name)
 		return nil
 	}
 	conns, err := c.hostConnections(ctx, host.Name, "")
 	if err != nil {
-		return derr
+		return storage.NotGone(derr, err, "connection")
 	}
 	if !slices.ContainsFunc(conns, func(x connectionRecord) bool { return x.Volume.Name == vol.Name }) {
 		c.log.InfoContext(ctx, "connection already gone", "volume", vol.Name, "host", host.Name)
 		return nil
 	}
-	return derr
+	return storage.NotGone(derr, nil, "connection")
 }
 
 // opDeleteHost deletes the host. One that is already gone is success. One that
@@ -460,10 +460,11 @@ func (c *Client) opDeleteHost(ctx context.Context, host storage.Host) error {
 		c.log.InfoContext(ctx, "deleted host", "host", host.Name)
 		return nil
 	}
-	if _, found, err := c.findHost(ctx, op, host.Name); err == nil && !found {
+	_, found, err = c.findHost(ctx, op, host.Name)
+	if err == nil && !found {
 		return nil
 	}
-	return derr
+	return storage.NotGone(derr, err, "host")
 }
 
 // opDeleteVolume destroys the volume (PATCH destroyed=true). It is not
@@ -502,8 +503,9 @@ func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 		c.log.InfoContext(ctx, "destroyed volume (recoverable until eradicated)", "volume", vol.Name)
 		return nil
 	}
-	if rec, found, err := find(); err == nil && (!found || rec.Destroyed) {
+	rec, found, err = find()
+	if err == nil && (!found || rec.Destroyed) {
 		return nil
 	}
-	return perr
+	return storage.NotGone(perr, err, "volume")
 }
