@@ -35,11 +35,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,8 +89,38 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// callCounter counts the AWS calls made through the world's config, by
+// "Service.Operation".
+type callCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *callCounter) option(s *middleware.Stack) error {
+	return s.Initialize.Add(middleware.InitializeMiddlewareFunc("setupCallCount",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			c.n[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// take returns the counts so far and starts again.
+func (c *callCounter) take() (map[string]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, total := c.n, 0
+	for _, v := range out {
+		total += v
+	}
+	c.n = map[string]int{}
+	return out, total
+}
+
 type setupWorld struct {
-	t         *testing.T
+	calls     *callCounter
+	t         testing.TB
 	cfg       aws.Config
 	clients   wizard.SetupClients
 	ec2       *ec2.Client
@@ -108,7 +140,7 @@ type setupWorld struct {
 	clock     *fakeClock
 }
 
-func newSetupWorld(t *testing.T) *setupWorld {
+func newSetupWorld(t testing.TB) *setupWorld {
 	t.Helper()
 	moto := testenv.NeedEmulator(t)
 	ctx := context.Background()
@@ -118,7 +150,10 @@ func newSetupWorld(t *testing.T) *setupWorld {
 	cfg, err := awsxtest.LoadConfig(ctx, t)
 	require.NoError(t, err)
 	w.cfg = cfg
-	w.clients = wizard.ClientsFromConfig(cfg)
+	w.calls = &callCounter{n: map[string]int{}}
+	counted := cfg.Copy()
+	counted.APIOptions = append(slices.Clip(counted.APIOptions), w.calls.option)
+	w.clients = wizard.ClientsFromConfig(counted)
 	w.ec2, w.ssm, w.cfn, w.iam = ec2.NewFromConfig(cfg), ssm.NewFromConfig(cfg), cloudformation.NewFromConfig(cfg), iam.NewFromConfig(cfg)
 
 	tag := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
@@ -403,7 +438,7 @@ func (w *setupWorld) checkSetUp(name string, before inventory, res apply.Results
 	assert.Contains(t, ids, res.Output(wizard.StepStack, "stack-id"))
 }
 
-func lniTag(t *testing.T, inv inventory, subnet string) string {
+func lniTag(t testing.TB, inv inventory, subnet string) string {
 	for _, s := range inv.Subnets {
 		if strings.HasPrefix(s, subnet+" ") {
 			i := strings.Index(s, wizard.TagSetupLNI+"=")
@@ -425,9 +460,11 @@ func TestSetupAppliesAndAborts(t *testing.T) {
 	var out strings.Builder
 	o := w.options(name, &out)
 
+	w.calls.take()
 	res, err := wizard.Setup(ctx, o)
 	require.NoError(t, err, out.String())
-	t.Logf("progress:\n%s", out.String())
+	calls, total := w.calls.take()
+	t.Logf("progress:\n%s\nAWS calls of one unattended setup: %d %v", out.String(), total, calls)
 	w.checkSetUp(name, before, res)
 	assert.Contains(t, out.String(), "7/7 record done")
 	afterFirst := w.inventory(name)
@@ -438,6 +475,16 @@ func TestSetupAppliesAndAborts(t *testing.T) {
 	_, err = wizard.Setup(ctx, o2)
 	require.NoError(t, err, out2.String())
 	assert.Equal(t, afterFirst, w.inventory(name), "a re-run after success changes nothing")
+	calls, _ = w.calls.take()
+	for op := range calls {
+		if strings.HasPrefix(op, "SSM.") {
+			continue // the apply lease is taken and released
+		}
+		_, action, _ := strings.Cut(op, ".")
+		for _, verb := range []string{"Create", "Run", "Modify", "Delete", "Update", "Put", "Terminate"} {
+			assert.False(t, strings.HasPrefix(action, verb), "the re-run called %s", op)
+		}
+	}
 
 	require.NoError(t, wizard.Abort(ctx, w.options(name, &out)))
 	assert.Equal(t, before, w.inventory(name), "abort leaves moto and the array exactly as before")
@@ -562,7 +609,7 @@ func TestSetupRefusesBeforeCreatingAnything(t *testing.T) {
 
 // arrayHTTP verifies the model's certificate (its CA file) and dials the
 // model whatever host the URL names.
-func (w *setupWorld) arrayHTTP(t *testing.T) *http.Client {
+func (w *setupWorld) arrayHTTP(t testing.TB) *http.Client {
 	t.Helper()
 	hc, _, err := storage.NewHTTPClient(storage.TLSOptions{CAFile: w.arrayCA, Timeout: 10 * time.Second})
 	require.NoError(t, err)
@@ -686,4 +733,27 @@ func TestSetupInterruptedResumes(t *testing.T) {
 	w.checkSetUp(name, before, res)
 	require.NoError(t, wizard.Abort(context.Background(), w.options(name, &out)))
 	assert.Equal(t, before, w.inventory(name))
+}
+
+// BenchmarkSetupAgainstMoto: one unattended setup against moto + the proxy
+// + the Pure model (its abort is not timed), with its AWS call count.
+func BenchmarkSetupAgainstMoto(b *testing.B) {
+	w := newSetupWorld(b)
+	ctx := context.Background()
+	calls := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := w.workload()
+		var out strings.Builder
+		o := w.options(name, &out)
+		w.calls.take()
+		b.StartTimer()
+		_, err := wizard.Setup(ctx, o)
+		b.StopTimer()
+		require.NoError(b, err, out.String())
+		_, n := w.calls.take()
+		calls += n
+		require.NoError(b, wizard.Abort(ctx, w.options(name, &out)))
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "aws-calls/op")
 }
