@@ -102,7 +102,7 @@ func writeImage(f *os.File, size int64, mbr, marker []byte) error {
 //	print "MBR-OK"
 //	for seg = 0x8000 .. 0xffff (every 16-byte paragraph of 512K-1M, where
 //	  the iBFT spec says to look and where iPXE's INT 13h code puts it):
-//	  if dword es:0 == "iBFT" and its length < 4096:
+//	  if dword es:0 == "iBFT" and its length < 4096, twice:
 //	    print "IBFT ", length bytes in hex, CR LF
 //	int 13h ah=42h (EDD read) with DAP{16, 1 sector, 0000:8000, lba}
 //	jc fail
@@ -136,9 +136,12 @@ func BootSector(lba uint64) ([]byte, error) {
 	a.emit(0x81, 0xf9, 0x00, 0x10)                                 // cmp cx,0x1000
 	a.rel8("next", 0x73)                                           // jae next
 	a.emit(0x50)                                                   // push ax
-	a.abs16("ibft", 0xbe)                                          // mov si,ibft
-	a.rel16("print", 0xe8)                                         // call print
-	a.emit(0x31, 0xff)                                             // xor di,di
+	a.emit(0xbd, 0x02, 0x00)                                       // mov bp,2 (two copies: one survives a console glitch)
+	a.label("copy")
+	a.emit(0x26, 0x8b, 0x0e, 0x04, 0x00) // mov cx,[es:4]
+	a.abs16("ibft", 0xbe)                // mov si,ibft
+	a.rel16("print", 0xe8)               // call print
+	a.emit(0x31, 0xff)                   // xor di,di
 	a.label("dump")
 	a.emit(0x26, 0x8a, 0x05) // mov al,[es:di]
 	a.rel16("hexbyte", 0xe8) // call hexbyte
@@ -146,6 +149,8 @@ func BootSector(lba uint64) ([]byte, error) {
 	a.rel8("dump", 0xe2)     // loop dump
 	a.abs16("crlf", 0xbe)    // mov si,crlf
 	a.rel16("print", 0xe8)   // call print
+	a.emit(0x4d)             // dec bp
+	a.rel8("copy", 0x75)     // jnz copy
 	a.emit(0x58)             // pop ax
 	a.label("next")
 	a.emit(0x40)         // inc ax

@@ -324,6 +324,11 @@ func TestIBFT(t *testing.T) {
 		require.Len(t, got, 1, "a stray %q from the serial console is tolerated", stray)
 		assert.Equal(t, n, got[0].Length)
 	}
+	lost := dump[:101] + dump[102:]
+	got = ParseIBFTs(IBFTPrefix + lost + "\n")
+	require.Len(t, got, 1, "a lost character is tolerated")
+	got = ParseIBFTs(IBFTPrefix + dump + "\n" + IBFTPrefix + lost + "\n" + IBFTPrefix + dump + "\n")
+	assert.Len(t, got, 1, "the boot sector's two copies are one table")
 	assert.Equal(t, ini, got[0].Initiator)
 	require.Len(t, got[0].Targets, 1)
 	assert.Equal(t, netip.MustParseAddr("10.0.2.2"), got[0].Targets[0].Addr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,15 +54,29 @@ const (
 // letters by chance.
 func ParseIBFTs(console string) []IBFT {
 	var out []IBFT
+	seen := map[string]bool{}
 	for _, l := range strings.Split(console, "\n") {
 		if !strings.HasPrefix(l, IBFTPrefix) {
 			continue
 		}
-		if t, ok := parseDump(strings.TrimSpace(strings.TrimPrefix(l, IBFTPrefix))); ok {
-			out = append(out, t)
+		h := strings.TrimSpace(strings.TrimPrefix(l, IBFTPrefix))
+		if seen[h] {
+			continue
+		}
+		if t, ok := parseDump(h); ok {
+			seen[h] = true
+			if len(out) == 0 || !sameIBFT(out[len(out)-1], t) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
+}
+
+// sameIBFT reports whether two decoded tables say the same (the boot sector
+// dumps every table twice, so that one clean copy survives the console).
+func sameIBFT(a, b IBFT) bool {
+	return a.Initiator == b.Initiator && a.Length == b.Length && slices.Equal(a.Targets, b.Targets)
 }
 
 // parseDump decodes one hex dump. SeaBIOS's serial console holds back the last
@@ -87,6 +102,15 @@ func parseDump(h string) (IBFT, bool) {
 	for i := range len(h) {
 		if t, ok := try(h[:i] + h[i+1:]); ok {
 			return t, true
+		}
+	}
+	// Or a character was lost: the console's own writes can race the boot
+	// sector's for the UART's one-byte transmit register.
+	for i := range len(h) + 1 {
+		for _, d := range "0123456789abcdef" {
+			if t, ok := try(h[:i] + string(d) + h[i:]); ok {
+				return t, true
+			}
 		}
 	}
 	return IBFT{}, false
