@@ -281,8 +281,8 @@ func (w *setupWorld) options(name string, out *strings.Builder) wizard.SetupOpti
 }
 
 // inventory is what the test compares: everything setup may touch, in moto
-// (all live instances and launch templates, not only the workload's, so a
-// stray one is seen) and on the array.
+// (live instances, launch templates and stacks naming the workload in a tag
+// or name; both subnets; the SSM parameters) and on the array (all of it).
 type inventory struct {
 	Instances []string // id + sorted tags
 	Templates []string // name + tags
@@ -304,6 +304,18 @@ func (w *setupWorld) inventory(name string) inventory {
 		sort.Strings(s)
 		return strings.Join(s, ",")
 	}
+	// Other packages' integration tests share this moto (make integration
+	// runs packages in parallel): keep what names this workload in any tag
+	// or name. An instance launched from lt-<w>-* carries the workload tag
+	// from the template, so a duplicate launch is still seen.
+	ours := func(ts []ec2types.Tag) bool {
+		for _, x := range ts {
+			if strings.Contains(aws.ToString(x.Value), name) {
+				return true
+			}
+		}
+		return false
+	}
 	di, err := w.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	require.NoError(t, err)
 	for _, r := range di.Reservations {
@@ -311,13 +323,17 @@ func (w *setupWorld) inventory(name string) inventory {
 			if x.State != nil && (x.State.Name == ec2types.InstanceStateNameTerminated || x.State.Name == ec2types.InstanceStateNameShuttingDown) {
 				continue
 			}
-			inv.Instances = append(inv.Instances, aws.ToString(x.InstanceId)+" "+tagStr(x.Tags))
+			if ours(x.Tags) {
+				inv.Instances = append(inv.Instances, aws.ToString(x.InstanceId)+" "+tagStr(x.Tags))
+			}
 		}
 	}
 	lt, err := w.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
 	require.NoError(t, err)
 	for _, x := range lt.LaunchTemplates {
-		inv.Templates = append(inv.Templates, aws.ToString(x.LaunchTemplateName)+" "+tagStr(x.Tags))
+		if ours(x.Tags) || strings.Contains(aws.ToString(x.LaunchTemplateName), name) {
+			inv.Templates = append(inv.Templates, aws.ToString(x.LaunchTemplateName)+" "+tagStr(x.Tags))
+		}
 	}
 	sn, err := w.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{w.subA, w.subB}})
 	require.NoError(t, err)
@@ -327,7 +343,7 @@ func (w *setupWorld) inventory(name string) inventory {
 	ds, err := w.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{})
 	require.NoError(t, err)
 	for _, x := range ds.Stacks {
-		if x.StackStatus != "DELETE_COMPLETE" {
+		if x.StackStatus != "DELETE_COMPLETE" && strings.Contains(aws.ToString(x.StackName), name) {
 			inv.Stacks = append(inv.Stacks, aws.ToString(x.StackName)+" "+string(x.StackStatus))
 		}
 	}
