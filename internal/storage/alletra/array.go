@@ -669,14 +669,10 @@ func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 		c.log.Info("deleted volume", "volume", vn)
 		return nil
 	}
-	var v volume
-	_, rerr := c.do(ctx, call{op: "find volume", method: http.MethodGet, path: "/volumes/" + url.PathEscape(vn)}, &v)
+	_, rerr := c.do(ctx, call{op: "find volume", method: http.MethodGet, path: "/volumes/" + url.PathEscape(vn)}, nil)
 	if storage.KindOf(rerr) == storage.KindNotFound {
 		c.log.Info("volume already gone", "volume", vn)
 		return nil
-	}
-	if rerr == nil && v.Name != "" && v.Name != vn {
-		rerr = fmt.Errorf("GET /volumes/%s answered with volume %q", vn, v.Name)
 	}
 	return storage.NotGone(err, rerr, "volume")
 }
