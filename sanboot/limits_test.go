@@ -5,6 +5,9 @@ package sanboot
 // edge, and each LNI check of IPXE.Validate on its own.
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -422,4 +425,72 @@ func TestNotesSharedLocalBootSubsystem(t *testing.T) {
 	res, err = UserData(UserDataSpec{Guest: Linux, LocalBoot: &lb, NVMeData: &nvme})
 	require.NoError(t, err)
 	assert.NotContains(t, strings.Join(res.Notes, "\n"), "share target")
+}
+
+func TestPortalInSmallSubnets(t *testing.T) {
+	require.ErrorContains(t, CheckPortalInSubnet(pt("10.0.0.4", 3260), netip.MustParsePrefix("10.0.0.5/30")), "network address")
+	require.ErrorContains(t, CheckPortalInSubnet(pt("10.0.0.7", 3260), netip.MustParsePrefix("10.0.0.5/30")), "broadcast address")
+	// /31 and /32 have no network or broadcast address to refuse.
+	require.NoError(t, CheckPortalInSubnet(pt("10.0.0.4", 3260), netip.MustParsePrefix("10.0.0.5/31")))
+	require.NoError(t, CheckPortalInSubnet(pt("fd00::", 3260), netip.MustParsePrefix("10.0.0.5/24")))
+}
+
+func TestRegionHelpers(t *testing.T) {
+	assert.True(t, IsPartition("aws-cn"))
+	assert.True(t, IsPartition("aws"))
+	assert.False(t, IsPartition("aws-moon"))
+	assert.False(t, IsPartition(""))
+	require.ErrorContains(t, ValidateSecretARN("arn:aws-moon:secretsmanager:us-west-2:123456789012:secret:x"), "is not an AWS partition")
+	// Ties go to the first Region in sorted order; three edits away is too far.
+	assert.Equal(t, "us-west-1", SuggestRegion("us-west-9"))
+	assert.Equal(t, "us-west-2", SuggestRegion("US-WEST-22 "))
+	assert.Equal(t, "", SuggestRegion("us-west-2222"))
+	assert.Contains(t, Regions(), "eusc-de-east-1")
+	assert.Len(t, Regions(), len(regionPartitions))
+	assert.Equal(t, 64, EditDistance("a", strings.Repeat("x", 64)))
+	assert.Equal(t, 64, EditDistance(strings.Repeat("x", 64), "a"))
+	assert.Equal(t, 99, EditDistance("a", strings.Repeat("x", 65)))
+	assert.Equal(t, 99, EditDistance(strings.Repeat("x", 65), "a"))
+}
+
+func TestMultipartNamesThePart(t *testing.T) {
+	ok := Part{ContentType: "text/plain", Filename: "a.txt", Content: []byte("x\n")}
+	_, err := Multipart([]Part{ok, {ContentType: "Text/Plain", Filename: "b.txt", Content: []byte("x\n")}})
+	require.ErrorContains(t, err, "part 2 content type")
+	_, err = Multipart([]Part{ok, ok, {ContentType: "text/plain", Filename: "b c", Content: []byte("x\n")}})
+	require.ErrorContains(t, err, "part 3 file name")
+	_, err = Multipart([]Part{ok, {ContentType: "text/plain", Filename: "c.txt", Content: []byte("x\r\n")}})
+	require.ErrorContains(t, err, "part 2 (c.txt) contains a carriage return")
+}
+
+// Non-ASCII text is sent as 8bit UTF-8, ASCII as 7bit; U+0080 is the first non-ASCII rune.
+func TestMultipartEncoding(t *testing.T) {
+	doc, err := Multipart([]Part{{ContentType: "text/plain", Filename: "a.txt", Content: []byte("\u0080\n")}})
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), "charset=\"utf-8\"\nMIME-Version: 1.0\nContent-Transfer-Encoding: 8bit")
+	doc, err = Multipart([]Part{{ContentType: "text/plain", Filename: "a.txt", Content: []byte("\x7f\n")}})
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), "Content-Transfer-Encoding: 7bit")
+	assert.True(t, isASCII([]byte{0x7f}))
+	assert.False(t, isASCII([]byte{0x80}))
+}
+
+// The boundary is re-derived at most 16 times: content holding all 16 derivations is refused.
+func TestBoundaryTriesAreBounded(t *testing.T) {
+	sum := bytes.Repeat([]byte{0xcd}, 32)
+	var all []string
+	s := sum
+	for try := 0; try < 16; try++ {
+		all = append(all, "--==outposts-ha-"+hex.EncodeToString(s[:12])+"==")
+		next := sha256.Sum256(append(append([]byte{}, s...), byte(try)))
+		s = next[:]
+	}
+	parts := []Part{{ContentType: "text/plain", Filename: "evil.txt", Content: []byte(strings.Join(all, "\n") + "\n")}}
+	_, err := pickBoundary(append([]byte{}, sum...), parts)
+	require.ErrorContains(t, err, "after 16 tries")
+	// Fifteen of them: the sixteenth derivation is used.
+	parts[0].Content = []byte(strings.Join(all[:15], "\n") + "\n")
+	b, err := pickBoundary(append([]byte{}, sum...), parts)
+	require.NoError(t, err)
+	assert.Equal(t, all[15], "--"+b)
 }

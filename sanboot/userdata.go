@@ -104,7 +104,7 @@ func checkText(c []byte) error {
 
 func isASCII(c []byte) bool {
 	for _, x := range c {
-		if x >= 0x80 {
+		if x&0x80 != 0 {
 			return false
 		}
 	}
