@@ -39,5 +39,9 @@ echo "== Failover engine against moto (decision to RunInstances, AWS calls per f
 scripts/with-moto.sh go test -tags integration -run '^$' -bench . -benchtime 10x ./recovery/...
 
 echo
+echo "== Setup inventory against moto behind a 100 ms-per-call latency proxy (concurrent wall vs sum of calls)"
+scripts/with-moto.sh go test -tags integration -run '^$' -bench Inventory -benchtime 10x ./internal/outposts/...
+
+echo
 echo "== SAN boot in qemu from tgt (boot-to-token, DHCP vs static LNI)"
 SANBOOT_E2E=1 go test -tags sanboot_e2e -run '^$' -bench . -benchtime 5x -timeout 15m ./internal/sanlab/...
