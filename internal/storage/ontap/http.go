@@ -259,8 +259,9 @@ type jobRecord struct {
 }
 
 // mutate sends a POST, PATCH or DELETE. When ONTAP answers 202 with a job, it
-// waits for the job (bounded by JobTimeout and ctx) before returning.
-func (c *Client) mutate(ctx context.Context, op, method, path string, q url.Values, body, out any) error {
+// waits for the job (bounded by JobTimeout and ctx) before returning. The
+// answer's body is not used otherwise: callers re-read what they changed.
+func (c *Client) mutate(ctx context.Context, op, method, path string, q url.Values, body any) error {
 	var raw json.RawMessage
 	status, err := c.send(ctx, op, method, path, q, body, &raw)
 	if err != nil {
@@ -270,11 +271,6 @@ func (c *Client) mutate(ctx context.Context, op, method, path string, q url.Valu
 		var j jobRef
 		if json.Unmarshal(raw, &j) == nil && j.Job != nil && j.Job.UUID != "" {
 			return c.waitJob(ctx, op, j.Job.UUID)
-		}
-	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return c.fail(op, storage.KindUnknown, status, "", fmt.Errorf("decode response: %w", err))
 		}
 	}
 	return nil

@@ -254,7 +254,7 @@ func (c *Client) ensureIgroup(ctx context.Context, h storage.HostSpec, osName st
 			"svm": named{Name: c.svm}, "name": h.Name, "os_type": osName, "protocol": "iscsi",
 			"initiators": []initiator{{Name: h.Initiator}},
 		}
-		cerr := c.mutate(ctx, "create igroup", http.MethodPost, "/api/protocols/san/igroups", nil, body, nil)
+		cerr := c.mutate(ctx, "create igroup", http.MethodPost, "/api/protocols/san/igroups", nil, body)
 		if ig, found, err = c.findIgroup(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
@@ -279,7 +279,7 @@ func (c *Client) ensureIgroup(ctx context.Context, h storage.HostSpec, osName st
 	case igroupHas(ig, h.Initiator):
 	case len(ig.Initiators) == 0:
 		aerr := c.mutate(ctx, "add initiator", http.MethodPost,
-			"/api/protocols/san/igroups/"+url.PathEscape(ig.UUID)+"/initiators", nil, initiator{Name: h.Initiator}, nil)
+			"/api/protocols/san/igroups/"+url.PathEscape(ig.UUID)+"/initiators", nil, initiator{Name: h.Initiator})
 		if ig, found, err = c.findIgroup(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
@@ -336,7 +336,7 @@ func (c *Client) ensureSubsystem(ctx context.Context, h storage.HostSpec, osName
 			"svm": named{Name: c.svm}, "name": h.Name, "os_type": osName,
 			"hosts": []map[string]string{{"nqn": h.Initiator}},
 		}
-		cerr := c.mutate(ctx, "create subsystem", http.MethodPost, "/api/protocols/nvme/subsystems", nil, body, nil)
+		cerr := c.mutate(ctx, "create subsystem", http.MethodPost, "/api/protocols/nvme/subsystems", nil, body)
 		if sub, found, err = c.findSubsystem(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
@@ -356,7 +356,7 @@ func (c *Client) ensureSubsystem(ctx context.Context, h storage.HostSpec, osName
 	case subsystemHas(sub, h.Initiator):
 	case len(sub.Hosts) == 0:
 		aerr := c.mutate(ctx, "add subsystem host", http.MethodPost,
-			"/api/protocols/nvme/subsystems/"+url.PathEscape(sub.UUID)+"/hosts", nil, map[string]string{"nqn": h.Initiator}, nil)
+			"/api/protocols/nvme/subsystems/"+url.PathEscape(sub.UUID)+"/hosts", nil, map[string]string{"nqn": h.Initiator})
 		if sub, found, err = c.findSubsystem(ctx, op, h.Name); err != nil {
 			return storage.Host{}, err
 		}
@@ -482,7 +482,7 @@ func (c *Client) mapLUN(ctx context.Context, igroup, volID, volName string, lun 
 		if lun >= 0 {
 			body["logical_unit_number"] = lun
 		}
-		if err := c.mutate(ctx, "map volume", http.MethodPost, "/api/protocols/san/lun-maps", nil, body, nil); err != nil {
+		if err := c.mutate(ctx, "map volume", http.MethodPost, "/api/protocols/san/lun-maps", nil, body); err != nil {
 			// Whatever the failure (duplicate map 1254207, a number taken
 			// meanwhile, a lost answer), the array's state decides: re-read.
 			maps, rerr := c.igroupMaps(ctx, igroup)
@@ -557,7 +557,7 @@ func (c *Client) mapNamespace(ctx context.Context, subsystem, nsID, nsName strin
 	if nsid > 0 {
 		body["nsid"] = fmt.Sprintf("%08xh", nsid)
 	}
-	if err := c.mutate(ctx, "map namespace", http.MethodPost, "/api/protocols/nvme/subsystem-maps", nil, body, nil); err != nil {
+	if err := c.mutate(ctx, "map namespace", http.MethodPost, "/api/protocols/nvme/subsystem-maps", nil, body); err != nil {
 		maps, rerr := read()
 		if rerr != nil {
 			return 0, err
@@ -770,7 +770,7 @@ func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string
 		return storage.Snapshot{}, err
 	}
 	if !found {
-		err := c.mutate(ctx, op, http.MethodPost, path, nil, map[string]string{"name": name}, nil)
+		err := c.mutate(ctx, op, http.MethodPost, path, nil, map[string]string{"name": name})
 		if err != nil && storage.KindOf(err) != storage.KindAlreadyExists {
 			return storage.Snapshot{}, err
 		}
@@ -808,7 +808,7 @@ func (c *Client) opUnmap(ctx context.Context, host storage.Host, vol storage.Vol
 	if c.nvme() {
 		path = "/api/protocols/nvme/subsystem-maps/" + url.PathEscape(volID) + "/" + url.PathEscape(hostID)
 	}
-	if err := c.mutate(ctx, op, http.MethodDelete, path, nil, nil, nil); err != nil {
+	if err := c.mutate(ctx, op, http.MethodDelete, path, nil, nil); err != nil {
 		return c.goneAfter(ctx, op, err, path, "map")
 	}
 	c.log.InfoContext(ctx, "unmapped", "volume", vol.Name, "host", host.Name)
@@ -873,7 +873,7 @@ func (c *Client) opDeleteHost(ctx context.Context, host storage.Host) error {
 			}
 		}
 	}
-	if err := c.mutate(ctx, op, http.MethodDelete, path, q, nil, nil); err != nil {
+	if err := c.mutate(ctx, op, http.MethodDelete, path, q, nil); err != nil {
 		return c.goneAfter(ctx, op, err, path, "host")
 	}
 	c.log.InfoContext(ctx, "deleted host", "host", host.Name)
@@ -889,7 +889,7 @@ func (c *Client) opDeleteVolume(ctx context.Context, vol storage.Volume) error {
 	if err != nil {
 		return err
 	}
-	if err := c.mutate(ctx, op, http.MethodDelete, c.unitPath()+"/"+url.PathEscape(volID), nil, nil, nil); err != nil {
+	if err := c.mutate(ctx, op, http.MethodDelete, c.unitPath()+"/"+url.PathEscape(volID), nil, nil); err != nil {
 		return c.goneAfter(ctx, op, err, c.unitPath()+"/"+url.PathEscape(volID), "volume")
 	}
 	c.log.InfoContext(ctx, "deleted volume", "volume", vol.Name)
