@@ -88,8 +88,7 @@ func newWorld(t testing.TB, allThroughProxy bool) *world {
 	w.iam = iam.NewFromConfig(cfg)
 	w.sm = secretsmanager.NewFromConfig(cfg)
 	w.cw = cloudwatch.NewFromConfig(cfg, awsxtest.CloudWatchQuery)
-	w.opc, err = outposts.NewOutpostsClient(ctx, cfg)
-	require.NoError(t, err)
+	w.opc = outposts.NewOutpostsClient(cfg)
 
 	region, account := cfg.Region, "123456789012"
 	a := outpoststest.Outpost("srv-a-"+w.tag, region, account, outposts.HardwareServer)

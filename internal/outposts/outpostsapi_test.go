@@ -1,21 +1,28 @@
 package outposts_test
 
-// The Outposts REST client against the outpoststest FAKE of the Outposts API
-// (a local HTTP server on 127.0.0.1, not AWS), reached the way setup reaches
-// it: an SDK config from the default chain with AWS_ENDPOINT_URL_OUTPOSTS.
+// The Outposts client (the REAL aws-sdk-go-v2 Outposts client behind
+// OutpostsClient) against the outpoststest FAKE of the Outposts API (a local
+// HTTP server on 127.0.0.1, not AWS), reached the way setup reaches it: an
+// SDK config from the default chain with AWS_ENDPOINT_URL_OUTPOSTS. The fake
+// refuses malformed requests and fails the test at cleanup, so these tests
+// also check that the fake accepts exactly what the SDK sends.
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	sdkoutposts "github.com/aws/aws-sdk-go-v2/service/outposts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outposts-ha/outposts-ha/internal/awsx"
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/outposts"
 	"github.com/outposts-ha/outposts-ha/internal/outposts/outpoststest"
 )
@@ -40,10 +47,12 @@ func client(t *testing.T, fake *outpoststest.OutpostsServer) *outposts.OutpostsC
 	t.Setenv("AWS_ENDPOINT_URL_OUTPOSTS", fake.URL)
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	require.NoError(t, err)
-	c, err := outposts.NewOutpostsClient(context.Background(), cfg)
-	require.NoError(t, err)
-	c.Backoff = func(int) time.Duration { return 0 }
-	return c
+	// The SDK's standard retryer as setup gets it, without the waits.
+	return outposts.NewOutpostsClient(cfg, func(o *sdkoutposts.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	})
 }
 
 func TestOutpostsClientPagesAndShapes(t *testing.T) {
@@ -129,7 +138,7 @@ func TestOutpostsClientRetriesThrottlingBounded(t *testing.T) {
 			n++
 		}
 	}
-	assert.Equal(t, 3, n, "at most Attempts (3) tries")
+	assert.Equal(t, 3, n, "at most the SDK's 3 attempts")
 
 	fake.InjectFault("GetOutpost", "ValidationException", 400, 1)
 	_, err = c.GetOutpost(context.Background(), "op-0123456789abcdef0")
@@ -162,34 +171,156 @@ func TestOutpostsFakeRefusesMalformedRequests(t *testing.T) {
 	assert.Len(t, refused, 4, "%v", refused)
 }
 
+// urlRecorder is an HTTP client that records the URL it was asked for and
+// answers with an error: nothing leaves the machine.
+type urlRecorder struct{ hosts []string }
+
+func (r *urlRecorder) Do(req *http.Request) (*http.Response, error) {
+	r.hosts = append(r.hosts, req.URL.Scheme+"://"+req.URL.Host)
+	return nil, errors.New("urlRecorder: not sent")
+}
+
+// The SDK resolves the Outposts endpoint with the configured-endpoints
+// precedence (service variable, then AWS_ENDPOINT_URL, then the Regional
+// endpoint; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS skips the first two). The
+// HTTP client is a recorder, so no request is sent.
 func TestOutpostsEndpointPrecedence(t *testing.T) {
 	ctx := context.Background()
-	load := func() aws.Config {
-		cfg, err := config.LoadDefaultConfig(ctx)
-		require.NoError(t, err)
-		return cfg
-	}
 	isolate(t)
-	ep, err := outposts.OutpostsEndpoint(ctx, load())
-	require.NoError(t, err)
-	assert.Equal(t, "https://outposts.us-west-2.amazonaws.com", ep)
+	endpoint := func() string {
+		t.Helper()
+		rec := &urlRecorder{}
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
+		require.NoError(t, err)
+		cfg.HTTPClient = rec
+		_, err = outposts.NewOutpostsClient(cfg).GetOutpost(ctx, "op-0123456789abcdef0")
+		require.Error(t, err)
+		require.Len(t, rec.hosts, 1, "one attempt")
+		return rec.hosts[0]
+	}
+	assert.Equal(t, "https://outposts.us-west-2.amazonaws.com", endpoint())
 
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-	ep, _ = outposts.OutpostsEndpoint(ctx, load())
-	assert.Equal(t, "http://127.0.0.1:4566", ep)
+	assert.Equal(t, "http://127.0.0.1:4566", endpoint())
 
 	t.Setenv("AWS_ENDPOINT_URL_OUTPOSTS", "http://127.0.0.1:9999")
-	ep, _ = outposts.OutpostsEndpoint(ctx, load())
-	assert.Equal(t, "http://127.0.0.1:9999", ep)
+	assert.Equal(t, "http://127.0.0.1:9999", endpoint())
 
 	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
-	ep, _ = outposts.OutpostsEndpoint(ctx, load())
-	assert.Equal(t, "https://outposts.us-west-2.amazonaws.com", ep)
+	assert.Equal(t, "https://outposts.us-west-2.amazonaws.com", endpoint())
 
 	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")
 	t.Setenv("AWS_REGION", "cn-north-1")
 	t.Setenv("AWS_ENDPOINT_URL", "")
 	t.Setenv("AWS_ENDPOINT_URL_OUTPOSTS", "")
-	ep, _ = outposts.OutpostsEndpoint(ctx, load())
-	assert.Equal(t, "https://outposts.cn-north-1.amazonaws.com.cn", ep)
+	assert.Equal(t, "https://outposts.cn-north-1.amazonaws.com.cn", endpoint())
+}
+
+// The adapter refuses what it can before sending (empty ID, MaxResults out
+// of range) and reports an answer without an Outpost. A stand-in SDK client
+// counts the calls.
+func TestOutpostsClientRefusesBeforeSending(t *testing.T) {
+	sdk := &countingSDK{}
+	c := outposts.NewOutpostsClientFrom(sdk)
+	ctx := context.Background()
+	_, err := c.GetOutpost(ctx, "")
+	assert.ErrorContains(t, err, "empty Outpost ID")
+	_, err = c.GetOutpostInstanceTypes(ctx, "", 10, "")
+	assert.ErrorContains(t, err, "empty Outpost ID")
+	_, err = c.GetOutpostInstanceTypes(ctx, "op-0123456789abcdef0", 1001, "")
+	assert.ErrorContains(t, err, "MaxResults 1001, allowed 1 to 1000")
+	_, err = c.ListOutposts(ctx, -1, "")
+	assert.ErrorContains(t, err, "MaxResults -1")
+	assert.Zero(t, sdk.n, "nothing sent")
+	_, err = c.GetOutpost(ctx, "op-0123456789abcdef0")
+	assert.ErrorContains(t, err, "the answer has no Outpost")
+	p, err := c.ListOutposts(ctx, 0, "")
+	require.NoError(t, err)
+	assert.Nil(t, sdk.lastList.MaxResults, "0 = the service default: MaxResults not sent")
+	assert.Nil(t, sdk.lastList.NextToken)
+	assert.Empty(t, p.Outposts)
+}
+
+type countingSDK struct {
+	n        int
+	lastList *sdkoutposts.ListOutpostsInput
+}
+
+func (s *countingSDK) ListOutposts(_ context.Context, in *sdkoutposts.ListOutpostsInput, _ ...func(*sdkoutposts.Options)) (*sdkoutposts.ListOutpostsOutput, error) {
+	s.n++
+	s.lastList = in
+	return &sdkoutposts.ListOutpostsOutput{}, nil
+}
+
+func (s *countingSDK) GetOutpost(context.Context, *sdkoutposts.GetOutpostInput, ...func(*sdkoutposts.Options)) (*sdkoutposts.GetOutpostOutput, error) {
+	s.n++
+	return &sdkoutposts.GetOutpostOutput{}, nil
+}
+
+func (s *countingSDK) GetOutpostInstanceTypes(context.Context, *sdkoutposts.GetOutpostInstanceTypesInput, ...func(*sdkoutposts.Options)) (*sdkoutposts.GetOutpostInstanceTypesOutput, error) {
+	s.n++
+	return &sdkoutposts.GetOutpostInstanceTypesOutput{}, nil
+}
+
+// The awsxtest contract check (rules_outposts.go) sees the SDK's Outposts
+// requests: a malformed one is refused before it is sent, with the code the
+// Outposts API answers (ValidationException). Real SDK, FAKE Outposts server.
+func TestOutpostsRequestsGoThroughTheContractCheck(t *testing.T) {
+	fake := outpoststest.NewOutpostsServer(t)
+	isolate(t)
+	t.Setenv("AWS_ENDPOINT_URL_OUTPOSTS", fake.URL)
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	require.NoError(t, err)
+	awsxtest.Contract(&cfg, t)
+	c := outposts.NewOutpostsClient(cfg)
+	ctx := awsxtest.AllowViolations(context.Background())
+	_, err = c.GetOutpost(ctx, "op-XYZ")
+	var ce *awsxtest.ContractError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "ValidationException", awsx.Code(err))
+	_, err = c.GetOutpostInstanceTypes(ctx, "op-0123456789abcdef0", 10, "not-a-token")
+	require.ErrorAs(t, err, &ce)
+	assert.Empty(t, fake.Calls(), "refused requests are not sent")
+	assert.Empty(t, fake.Refused())
+
+	// Well-formed requests pass the check and reach the fake.
+	_, err = c.ListOutposts(context.Background(), 1000, "")
+	require.NoError(t, err)
+	assert.Len(t, fake.Calls(), 1)
+}
+
+// The Outposts rules, on inputs (no network): what the API reference pages
+// allow passes, what they refuse is reported with the page.
+func TestOutpostsContractRules(t *testing.T) {
+	id, arn := "op-0123456789abcdef0", "arn:aws:outposts:us-west-2:111122223333:outpost/op-0123456789abcdef0"
+	for _, in := range []any{
+		&sdkoutposts.ListOutpostsInput{},
+		&sdkoutposts.ListOutpostsInput{MaxResults: aws.Int32(1000), NextToken: aws.String("2##ListOutposts."), LifeCycleStatusFilter: []string{"ACTIVE"}},
+		&sdkoutposts.GetOutpostInput{OutpostId: aws.String(id)},
+		&sdkoutposts.GetOutpostInput{OutpostId: aws.String(arn)},
+		&sdkoutposts.GetOutpostInstanceTypesInput{OutpostId: aws.String(arn), MaxResults: aws.Int32(1), NextToken: aws.String("4##x")},
+	} {
+		assert.Empty(t, awsxtest.Check("us-west-2", in), "%#v", in)
+	}
+	for _, c := range []struct {
+		in   any
+		rule string
+		doc  string
+	}{
+		{&sdkoutposts.ListOutpostsInput{MaxResults: aws.Int32(0)}, "outposts.max-results", "API_ListOutposts.html"},
+		{&sdkoutposts.ListOutpostsInput{MaxResults: aws.Int32(1001)}, "outposts.max-results", "API_ListOutposts.html"},
+		{&sdkoutposts.ListOutpostsInput{NextToken: aws.String("")}, "outposts.next-token", "API_ListOutposts.html"},
+		{&sdkoutposts.ListOutpostsInput{AvailabilityZoneIdFilter: []string{"us-west-2a"}}, "outposts.filter", "API_ListOutposts.html"},
+		{&sdkoutposts.ListOutpostsInput{LifeCycleStatusFilter: []string{"A", "B", "C", "D", "E", "F"}}, "outposts.filter", "API_ListOutposts.html"},
+		{&sdkoutposts.GetOutpostInput{}, "outposts.outpost-id", "API_GetOutpost.html"},
+		{&sdkoutposts.GetOutpostInput{OutpostId: aws.String("op-0123456789ABCDEF0")}, "outposts.outpost-id", "API_GetOutpost.html"},
+		{&sdkoutposts.GetOutpostInstanceTypesInput{OutpostId: aws.String(id), NextToken: aws.String("abc")}, "outposts.next-token", "API_GetOutpostInstanceTypes.html"},
+		{&sdkoutposts.GetOutpostInstanceTypesInput{OutpostId: aws.String("arn:aws:ec2:us-west-2:111122223333:outpost/" + id[3:])}, "outposts.outpost-id", "API_GetOutpostInstanceTypes.html"},
+	} {
+		vs := awsxtest.Check("us-west-2", c.in)
+		require.NotEmpty(t, vs, "%#v", c.in)
+		assert.Equal(t, c.rule, vs[0].Rule, "%#v", c.in)
+		assert.Equal(t, "https://docs.aws.amazon.com/outposts/latest/APIReference/"+c.doc, vs[0].Doc)
+		assert.Equal(t, "ValidationException", vs[0].Code)
+	}
 }

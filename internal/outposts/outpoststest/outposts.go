@@ -27,9 +27,12 @@ import (
 //	GET /outposts/{OutpostId}                  GetOutpost
 //	GET /outposts/{OutpostId}/instanceTypes    GetOutpostInstanceTypes
 //
-// (paths and query names as in aws-sdk-go-v2 service/outposts/serializers.go
-// and the API reference pages API_ListOutposts, API_GetOutpost,
-// API_GetOutpostInstanceTypes). Enforced: SigV4 Authorization with the
+// (paths and query names as the API reference pages API_ListOutposts,
+// API_GetOutpost, API_GetOutpostInstanceTypes give them, and as
+// aws-sdk-go-v2 service/outposts v1.74.12 sends them: its
+// request_snapshot/*.request.snap; the package's own tests run the real SDK
+// client against this fake, so a request the SDK sends and the fake refuses
+// fails them). Enforced: SigV4 Authorization with the
 // signing name "outposts"; MaxResults 1 to 1000; NextToken 1 to 2048
 // characters matching ^(\d+)##(\S+)$ and issued by this server; OutpostId
 // (ID or ARN) matching ^(arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/)?op-[a-f0-9]{17}$;
