@@ -773,3 +773,47 @@ func BenchmarkSetupAgainstMoto(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "aws-calls/op")
 }
+
+// TestSetupLeavesAStackItDidNotCreate: autorestart-<w> already existed (an
+// earlier deploy by hand); setup updates it to name its helper, crashes
+// before journaling that, resumes, and the abort leaves the stack (it can
+// only undo what it created) while removing everything else it made.
+func TestSetupLeavesAStackItDidNotCreate(t *testing.T) {
+	w := newSetupWorld(t)
+	ctx := context.Background()
+	name := w.workload()
+	deps := stack.Deps{CFN: w.clients.CFN, S3: w.clients.S3, STS: w.clients.STS,
+		Wait: stack.Wait{MinDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, Timeout: 2 * time.Minute}}
+	_, err := stack.Deploy(ctx, deps, stack.Config{Workload: name, Region: w.cfg.Region, NotificationEmail: "ops@example.com",
+		InstanceProfileRole: w.profile, PrimaryOutpostID: w.opA, SecondaryOutpostID: w.opB, PrimaryInstanceID: "i-0123456789abcdef0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stack.Delete(context.Background(), deps, name) })
+	before := w.inventory(name)
+	require.Len(t, before.Stacks, 1)
+
+	var out strings.Builder
+	o := w.options(name, &out)
+	fired := false
+	wizard.SetStepWrapper(&o, func(s apply.Step) apply.Step {
+		if s.Name() == wizard.StepStack {
+			return failAfter{Step: s, drop: true, fired: &fired}
+		}
+		return s
+	})
+	_, err = wizard.Setup(ctx, o)
+	require.ErrorIs(t, err, errInjected)
+	res, err := wizard.Setup(ctx, w.options(name, &out))
+	require.NoError(t, err, out.String())
+	assert.Equal(t, res.Output(wizard.StepHelper, "instance-id"), res.Output(wizard.StepStack, "primary-instance-id"))
+	j, err := (&record.Store{SSM: w.ssm, Workload: name}).GetJournal(ctx)
+	require.NoError(t, err)
+	for _, x := range j.Step(wizard.StepStack).Resources {
+		assert.False(t, x.CreatedByUs, "%s %s existed before setup", x.Type, x.ID)
+	}
+
+	require.NoError(t, wizard.Abort(ctx, w.options(name, &out)))
+	after := w.inventory(name)
+	require.Len(t, after.Stacks, 1, "the stack that existed is left")
+	after.Stacks, before.Stacks = nil, nil // it was updated: its status differs
+	assert.Equal(t, before, after, "everything else setup made is gone")
+}

@@ -650,6 +650,11 @@ func (s *stackStep) Find(ctx context.Context, env apply.Env) (apply.Result, bool
 			for _, x := range env.Prior[StepHelper].Resources {
 				mine = mine || (x.ID == instance && x.CreatedByUs)
 			}
+			// Deploy creates the stack or updates one that existed, and Find
+			// runs before any second Deploy: a stack that was updated
+			// (UPDATE_COMPLETE; LastUpdatedTime, which moto does not set)
+			// existed before this setup, which only updated it.
+			mine = mine && st.StackStatus == "CREATE_COMPLETE" && st.LastUpdatedTime == nil
 			id := aws.ToString(st.StackId)
 			return apply.Result{Resources: []record.Resource{s.resource(id, mine)},
 				Outputs: map[string]string{"stack-id": id, "status": string(st.StackStatus), "primary-instance-id": instance}}, true, nil
