@@ -294,6 +294,9 @@ func (s *arrayStep) Do(ctx context.Context, env apply.Env) (apply.Result, error)
 // Undo unmaps what setup mapped, then deletes the host if setup created it.
 // Volumes are never deleted.
 func (s *arrayStep) Undo(ctx context.Context, r apply.Result) error {
+	if len(r.Resources) == 0 {
+		return nil
+	}
 	if s.arr == nil {
 		return errors.New("abort needs the array to undo its host and maps: run setup --abort with the answers file")
 	}
