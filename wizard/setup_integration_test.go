@@ -817,3 +817,29 @@ func TestSetupLeavesAStackItDidNotCreate(t *testing.T) {
 	after.Stacks, before.Stacks = nil, nil // it was updated: its status differs
 	assert.Equal(t, before, after, "everything else setup made is gone")
 }
+
+// TestSetupAbortWithoutTheArray: an abort given no array client (setup
+// --abort W without the answers file) undoes everything down to the array
+// step, stops there naming what it needs, and a second abort with the array
+// finishes: exactly as before.
+func TestSetupAbortWithoutTheArray(t *testing.T) {
+	w := newSetupWorld(t)
+	ctx := context.Background()
+	name := w.workload()
+	before := w.inventory(name)
+	var out strings.Builder
+	_, err := wizard.Setup(ctx, w.options(name, &out))
+	require.NoError(t, err, out.String())
+
+	o := w.options(name, &out)
+	o.Array = nil
+	err = wizard.Abort(ctx, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "answers file")
+	mid := w.inventory(name)
+	assert.Len(t, mid.Conns, len(before.Conns)+2, "the maps are still there")
+	assert.Empty(t, mid.Templates, "the steps after the array step were undone")
+
+	require.NoError(t, wizard.Abort(ctx, w.options(name, &out)))
+	assert.Equal(t, before, w.inventory(name))
+}
