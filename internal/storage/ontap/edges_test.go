@@ -298,3 +298,82 @@ func TestLUNZero(t *testing.T) {
 	assert.ErrorContains(t, err, "LUN 0 is already used by "+bootLUN)
 	assert.Equal(t, posts, f.m.requestsMatching("POST /api/protocols/san/lun-maps"), "conflicts are found before any POST")
 }
+
+// TestMapConflictsAndRaces: the highest LUN is allowed; LUN checks hold for
+// 0; a map POST the array refuses keeps the array's words; another writer
+// taking the number during the POST is a conflict; an array that maps at
+// another number than asked is a conflict.
+func TestMapConflictsAndRaces(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(m *ontapModel, _ *ontap.Config) { m.firstAutoLUN = 26 })
+	o := runSetup(t, f.c, bootLUN, 3)
+	require.Equal(t, 3, o.mapping.LUN)
+	_, err := f.c.Map(ctx, o.host, o.mapping.Volume, 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "already mapped to this host as LUN 3, not the requested 0: unmap it first")
+
+	top, err := f.c.Map(ctx, o.host, f.volume(t, "/vol/vol_web01/data1"), 4095)
+	require.NoError(t, err)
+	assert.Equal(t, 4095, top.LUN)
+
+	data2 := f.volume(t, "/vol/vol_web01/data2")
+	f.m.set(func(m *ontapModel) {
+		m.override = answer("POST", "/api/protocols/san/lun-maps", 400, `{"error":{"code":"5374875","message":"The LUN is offline."}}`)
+	})
+	_, err = f.c.Map(ctx, o.host, data2, -1)
+	assert.ErrorContains(t, err, "The LUN is offline.", "the array's refusal, not a missing read-back")
+
+	f.m.set(func(m *ontapModel) {
+		m.override = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost || r.URL.Path != "/api/protocols/san/lun-maps" {
+				return false
+			}
+			m.lunMaps = append(m.lunMaps, mLunMap{lun: m.luns[3].uuid, igroup: o.host.ID, number: 7})
+			writeErr(w, 400, "5374102", "LUN number is in use", "")
+			return true
+		}
+	})
+	_, err = f.c.Map(ctx, o.host, data2, 7)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict, "another writer took 7 during the POST")
+
+	f.m.set(func(m *ontapModel) {
+		m.override = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost || r.URL.Path != "/api/protocols/san/lun-maps" {
+				return false
+			}
+			m.lunMaps = append(m.lunMaps, mLunMap{lun: data2.ID, igroup: o.host.ID, number: 9})
+			writeJSON(w, 201, map[string]any{})
+			return true
+		}
+	})
+	_, err = f.c.Map(ctx, o.host, data2, 0)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "is mapped as LUN 9, not the requested 0")
+}
+
+// TestNamespaceIDChecks: a namespace mapped at one ID and asked at another,
+// or an ID another namespace holds, is a conflict found before any POST.
+func TestNamespaceIDChecks(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+		m.nvmeOn = true
+		c.Protocol = storage.NVMeTCP
+	})
+	vols, err := f.c.Volumes(ctx)
+	require.NoError(t, err)
+	h, err := f.c.EnsureHost(ctx, storage.HostSpec{Name: hostName, Initiator: hostNQN, Protocol: storage.NVMeTCP})
+	require.NoError(t, err)
+	m1, err := f.c.Map(ctx, h, vols[0], 2)
+	require.NoError(t, err)
+	require.Equal(t, 2, m1.LUN)
+	posts := f.m.requestsMatching("POST /api/protocols/nvme/subsystem-maps")
+	_, err = f.c.Map(ctx, h, vols[0], 3)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "already mapped as namespace ID 2, not the requested 3")
+	_, err = f.c.Map(ctx, h, vols[1], 2)
+	assert.ErrorIs(t, err, storage.ErrLUNConflict)
+	assert.ErrorContains(t, err, "namespace ID 2 is already used by /vol/vol_nvme/ns_boot")
+	assert.Equal(t, posts, f.m.requestsMatching("POST /api/protocols/nvme/subsystem-maps"), "found before any POST")
+	_, err = f.c.Map(ctx, h, vols[1], 4096)
+	assert.Equal(t, storage.KindInvalid, storage.KindOf(err))
+}
