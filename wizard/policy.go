@@ -77,10 +77,6 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 	tagged := map[string]map[string]any{"StringEquals": {"aws:ResourceTag/" + naming.TagWorkload: w}}
 	requestTagged := map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + naming.TagWorkload: w}}
 	subnets := []string{arn("ec2", "subnet/"+s.Outposts.PrimarySubnet), arn("ec2", "subnet/"+s.Outposts.SecondarySubnet)}
-	outposts := []string{arn("outposts", "outpost/*")}
-	if s.Outposts.PrimaryOutpost != "" && s.Outposts.SecondaryOutpost != "" {
-		outposts = []string{arn("outposts", "outpost/"+s.Outposts.PrimaryOutpost), arn("outposts", "outpost/"+s.Outposts.SecondaryOutpost)}
-	}
 	alarms := []string{
 		arn("cloudwatch", "alarm:"+stack.StatusAlarmName(w)), arn("cloudwatch", "alarm:"+stack.ConnectedAlarmName(w)),
 		arn("cloudwatch", "alarm:"+stack.DLQAlarmName(w)), arn("cloudwatch", "alarm:"+stack.DLQMissingAlarmName(w)),
@@ -99,10 +95,44 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 			"outposts:ListOutposts", "outposts:ListAssets",
 			// List actions take only "*" (parliament: logs:DescribeLogGroups).
 			"cloudwatch:GetMetricData", "logs:DescribeLogGroups", "sts:GetCallerIdentity", "tag:GetResources",
+			// setup's inventory lists secret names (no value is read).
+			// ListSecrets has no resource type: "*" only.
+			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+			"secretsmanager:ListSecrets",
+			// The inventory offers the account's instance profiles. The
+			// reference gives the listing the instance-profile resource type
+			// (the path prefix listed); parliament's bundled copy gives none
+			// and wants "*". instance-profile/* would match every profile
+			// anyway, so "*" grants nothing more.
+			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+			"iam:ListInstanceProfiles",
 		}},
-		{Sid: "ReadTheTwoOutposts", Effect: "Allow", Resource: outposts,
+		// setup's inventory reads every Outpost of the account before the
+		// operator picks two: GetOutpost when a ListOutposts page leaves the
+		// hardware type out, GetOutpostInstanceTypes for every server. Both
+		// are reads on the outpost resource type.
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsoutposts.html
+		{Sid: "ReadOutposts", Effect: "Allow", Resource: []string{arn("outposts", "outpost/*")},
 			Action: []string{"outposts:GetOutpost", "outposts:GetOutpostInstanceTypes"}},
+		// ModifySubnetAttribute takes the subnet resource type: the two
+		// subnets and nothing else.
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
 		{Sid: "EnableLNIOnTheTwoSubnets", Effect: "Allow", Action: []string{"ec2:ModifySubnetAttribute"}, Resource: subnets},
+		// setup marks a subnet whose LNI it enables (TagSetupLNI, the proof
+		// for resume and abort) and abort removes the mark: on the two
+		// subnets, that one tag key only, and never a DeleteTags without keys
+		// (which would remove every tag).
+		{Sid: "MarkTheTwoSubnets", Effect: "Allow", Action: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resource: subnets,
+			Condition: map[string]map[string]any{
+				"ForAllValues:StringEquals": {"aws:TagKeys": []string{TagSetupLNI}},
+				"Null":                      {"aws:TagKeys": "false"},
+			}},
+		// The helper's console tail (the iPXE failure line) when it fails:
+		// GetConsoleOutput takes the instance resource type with
+		// aws:ResourceTag, so the workload's instances only.
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+		{Sid: "ReadWorkloadConsole", Effect: "Allow", Action: []string{"ec2:GetConsoleOutput"},
+			Resource: []string{arn("ec2", "instance/*")}, Condition: tagged},
 		{Sid: "CreateWorkloadLaunchTemplates", Effect: "Allow", Action: []string{"ec2:CreateLaunchTemplate"},
 			Resource: []string{arn("ec2", "launch-template/*")}, Condition: requestTagged},
 		{Sid: "ManageWorkloadLaunchTemplates", Effect: "Allow", Resource: []string{arn("ec2", "launch-template/*")}, Condition: tagged,

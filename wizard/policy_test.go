@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -137,14 +138,17 @@ var wantOperatorActions = []string{
 	"cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:TagResource", "cloudformation:UpdateStack",
 	"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "cloudwatch:SetAlarmState",
 	"ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:CreateTags", "ec2:DeleteLaunchTemplate",
+	"ec2:DeleteTags",       // abort removes setup's LNI mark (outposts-ha:setup-lni) from the two subnets; that key only
+	"ec2:GetConsoleOutput", // the helper's console tail (iPXE failure line) on a failed launch; workload-tagged instances only
 	"ec2:DescribeImages", "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypes", "ec2:DescribeInstances",
 	"ec2:DescribeKeyPairs", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates", "ec2:DescribeSecurityGroups",
 	"ec2:DescribeSubnets", "ec2:ModifyLaunchTemplate", "ec2:ModifySubnetAttribute", "ec2:RunInstances",
 	"ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances",
 	"iam:GetInstanceProfile",
-	"iam:GetRole",  // setup checks the CloudFormation service role exists before deploying through it
-	"iam:PassRole", // the instance role to EC2, and now the service role to CloudFormation only
-	"kms:Decrypt",  // read the dead-letter queue's messages (stack key, through SQS only)
+	"iam:ListInstanceProfiles", // setup's inventory offers the account's instance profiles (a list action)
+	"iam:GetRole",              // setup checks the CloudFormation service role exists before deploying through it
+	"iam:PassRole",             // the instance role to EC2, and now the service role to CloudFormation only
+	"kms:Decrypt",              // read the dead-letter queue's messages (stack key, through SQS only)
 	"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:InvokeFunction",
 	"logs:DescribeLogGroups",                                               // a list action: "*" (parliament); status finds the function's log group
 	"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", // read the function's log group
@@ -152,10 +156,90 @@ var wantOperatorActions = []string{
 	"s3:CreateBucket", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:GetObject", "s3:ListBucket",
 	"s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutEncryptionConfiguration", "s3:PutObject",
 	"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+	"secretsmanager:ListSecrets", // setup's inventory offers secret names; "*" (no resource type), no value is read
 	"sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
 	"sqs:GetQueueAttributes", "sqs:ReceiveMessage", // read the dead-letter queue
 	"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:ListTagsForResource", "ssm:PutParameter",
 	"sts:GetCallerIdentity", "tag:GetResources",
+}
+
+// TestOperatorPolicyCoversTheToolsCalls reads the SDK calls setup makes as
+// the operator (the inventory, checks and helper launch in internal/outposts,
+// the steps in wizard; not their tests) and asserts the policy allows each
+// one, as service:Operation. Real files, no fakes. A new call there fails
+// here until the policy grants it.
+func TestOperatorPolicyCoversTheToolsCalls(t *testing.T) {
+	allowed := map[string]bool{}
+	for _, name := range exampleNames(t) {
+		_, _, doc := examplePolicy(t, name)
+		for _, st := range doc.Statement {
+			if st.Effect == "Allow" {
+				for _, a := range st.Action {
+					allowed[a] = true
+				}
+			}
+		}
+	}
+	// This project's own types in package outposts that end in Input.
+	notSDK := map[string]bool{"outposts.HelperInput": true, "outposts.TemplateInput": true}
+	re := regexp.MustCompile(`\b(ec2|iam|ssm|sns|sqs|sts|cloudformation|cloudwatch|lambda|s3|secretsmanager|outposts)\.([A-Z][A-Za-z0-9]*)Input\b`)
+	root := testenv.RepoRoot()
+	var files []string
+	for _, pat := range []string{"internal/outposts/*.go", "wizard/*.go"} {
+		m, err := filepath.Glob(filepath.Join(root, pat))
+		require.NoError(t, err)
+		files = append(files, m...)
+	}
+	calls := map[string][]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if notSDK[m[1]+"."+m[2]+"Input"] {
+				continue
+			}
+			calls[m[1]+":"+m[2]] = append(calls[m[1]+":"+m[2]], filepath.Base(f))
+		}
+	}
+	require.Contains(t, calls, "ec2:GetConsoleOutput", "the scan finds the helper's calls")
+	require.Contains(t, calls, "outposts:GetOutpostInstanceTypes", "the scan finds the inventory's calls")
+	for a, where := range calls {
+		assert.True(t, allowed[a], "%s (called in %v) is not allowed by the operator policy", a, where)
+	}
+}
+
+// The statements added for setup's inventory and helper: each as tight as
+// the action allows (Service Authorization Reference, cited in policy.go).
+func TestOperatorPolicyInventoryAndHelperStatements(t *testing.T) {
+	s, _, doc := examplePolicy(t, "ontap-iscsi-chap.yaml")
+	by := map[string]wizard.Statement{}
+	for _, st := range doc.Statement {
+		by[st.Sid] = st
+	}
+	r := s.Region
+	subnets := []string{"arn:aws:ec2:" + r + ":*:subnet/" + s.Outposts.PrimarySubnet, "arn:aws:ec2:" + r + ":*:subnet/" + s.Outposts.SecondarySubnet}
+	assert.Equal(t, []string{"ec2:GetConsoleOutput"}, by["ReadWorkloadConsole"].Action)
+	assert.Equal(t, []string{"arn:aws:ec2:" + r + ":*:instance/*"}, by["ReadWorkloadConsole"].Resource)
+	assert.Equal(t, map[string]map[string]any{"StringEquals": {"aws:ResourceTag/outposts-ha:workload": s.Workload}}, by["ReadWorkloadConsole"].Condition)
+	assert.Equal(t, subnets, by["EnableLNIOnTheTwoSubnets"].Resource)
+	assert.Empty(t, by["EnableLNIOnTheTwoSubnets"].Condition)
+	assert.Equal(t, subnets, by["MarkTheTwoSubnets"].Resource)
+	assert.Equal(t, map[string]map[string]any{
+		"ForAllValues:StringEquals": {"aws:TagKeys": []any{wizard.TagSetupLNI}},
+		"Null":                      {"aws:TagKeys": "false"},
+	}, by["MarkTheTwoSubnets"].Condition)
+	assert.Contains(t, by["ReadInventory"].Action, "secretsmanager:ListSecrets")
+	assert.Contains(t, by["ReadInventory"].Action, "iam:ListInstanceProfiles")
+	assert.Equal(t, []string{"arn:aws:outposts:" + r + ":*:outpost/*"}, by["ReadOutposts"].Resource)
+	// Everything that is not a read names the two subnets or the workload tag.
+	for _, sid := range []string{"MarkTheTwoSubnets", "EnableLNIOnTheTwoSubnets"} {
+		for _, res := range by[sid].Resource {
+			assert.NotContains(t, res, "*:subnet/*", sid)
+		}
+	}
 }
 
 func TestOperatorPolicyExactActions(t *testing.T) {
