@@ -6,7 +6,9 @@ package sanboot
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -493,4 +495,39 @@ func TestBoundaryTriesAreBounded(t *testing.T) {
 	b, err := pickBoundary(append([]byte{}, sum...), parts)
 	require.NoError(t, err)
 	assert.Equal(t, all[15], "--"+b)
+}
+
+// Packed scripts wrap base64 at 76 columns with no empty line, also when the
+// encoding is an exact multiple of 76.
+func TestPackWrapsWithoutEmptyLines(t *testing.T) {
+	found := false
+	seed := sha256.Sum256([]byte("pack"))
+	script := []byte{}
+	for n := 0; n < 400 && !found; n++ {
+		seed = sha256.Sum256(seed[:])
+		script = append(script, []byte(hex.EncodeToString(seed[:4]))...)
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		_, _ = w.Write(script)
+		_ = w.Close()
+		if len(base64.StdEncoding.EncodeToString(z.Bytes()))%76 != 0 {
+			continue
+		}
+		found = true
+		out := string(pack(script))
+		assert.NotContains(t, out, "\n\n")
+		for _, l := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(out, PackedMarker), "\n"), "\n") {
+			assert.LessOrEqual(t, len(l), 76)
+		}
+		back, err := UnpackPart(Part{Content: pack(script)})
+		require.NoError(t, err)
+		assert.Equal(t, script, back)
+	}
+	require.True(t, found, "no script length gave an encoding that is a multiple of 76")
+}
+
+func TestExtraPartNamesThePart(t *testing.T) {
+	ok := Part{ContentType: TypeShellScript, Filename: "a.sh", Content: []byte("#!/bin/sh\n")}
+	_, err := UserData(UserDataSpec{Guest: Linux, IPXE: fxIPXE(), Extra: []Part{ok, {ContentType: TypeShellScript, Filename: "a.sh", Content: []byte("#!/bin/sh\n")}}})
+	require.ErrorContains(t, err, "extra part 2 file name")
 }
