@@ -1,7 +1,7 @@
 // Package outposts holds the EC2 and Outposts domain pieces: the launch
 // templates both servers launch from (launchtemplate.go), the live inventory
-// setup picks from (inventory.go, with a small Outposts REST client in
-// outpostsapi.go), the checks on those picks and the LNI switch (checks.go),
+// setup picks from (inventory.go, with the SDK's Outposts client behind a
+// small interface in outpostsapi.go), the checks on those picks and the LNI switch (checks.go),
 // and the helper launch (helper.go). Test-tier stand-ins for what moto lacks
 // are in outpoststest.
 package outposts
