@@ -377,3 +377,41 @@ func TestNamespaceIDChecks(t *testing.T) {
 	_, err = f.c.Map(ctx, h, vols[1], 4096)
 	assert.Equal(t, storage.KindInvalid, storage.KindOf(err))
 }
+
+// TestServiceShapesAndDeleteByID: services without "enabled" or "svm" are
+// taken as this SVM's and enabled (ONTAP leaves out fields it was not asked
+// for); a refused namespace map keeps the array's words; a Host given by id
+// with no initiators is deleted although the array's igroup holds one.
+func TestServiceShapesAndDeleteByID(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(m *ontapModel, _ *ontap.Config) {
+		m.override = answer("GET", "/api/protocols/san/iscsi/services", 200,
+			`{"records":[{"target":{"name":"iqn.1992-08.com.netapp:sn.4f6b0c1e:vs.3"}}],"num_records":1}`)
+	})
+	tgt, err := f.c.Target(ctx, storage.ISCSI)
+	require.NoError(t, err)
+	assert.Equal(t, "iqn.1992-08.com.netapp:sn.4f6b0c1e:vs.3", tgt.Name)
+
+	n := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+		m.nvmeOn = true
+		c.Protocol = storage.NVMeTCP
+		m.override = answer("GET", "/api/protocols/nvme/services", 200, `{"records":[{}],"num_records":1}`)
+	})
+	vols, err := n.c.Volumes(ctx)
+	require.NoError(t, err)
+	h, err := n.c.EnsureHost(ctx, storage.HostSpec{Name: hostName, Initiator: hostNQN, Protocol: storage.NVMeTCP})
+	require.NoError(t, err)
+	_, err = n.c.Target(ctx, storage.NVMeTCP)
+	require.NoError(t, err, "a service record without svm or enabled serves this SVM")
+	n.m.set(func(m *ontapModel) {
+		m.override = answer("POST", "/api/protocols/nvme/subsystem-maps", 400, `{"error":{"code":"72090006","message":"The namespace is offline."}}`)
+	})
+	_, err = n.c.Map(ctx, h, vols[0], -1)
+	assert.ErrorContains(t, err, "The namespace is offline.", "the array's refusal, not a missing read-back")
+
+	d := newFixture(t, nil)
+	o := runSetup(t, d.c, bootLUN, -1)
+	require.NoError(t, d.c.Unmap(ctx, o.host, o.mapping.Volume))
+	require.NoError(t, d.c.DeleteHost(ctx, storage.Host{ID: o.host.ID}), "no initiators given: nothing to compare")
+	d.m.set(func(m *ontapModel) { assert.Empty(t, m.igroups) })
+}
