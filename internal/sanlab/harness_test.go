@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -346,4 +347,42 @@ func TestUEFIIBFTLength(t *testing.T) {
 		"iBFT  639B rev=1 chksum=0xd6 (valid) OEM=FENSYS iPXE     OEMrev=00000000\n"
 	assert.Equal(t, 639, UEFIIBFTLength(console))
 	assert.Equal(t, 0, UEFIIBFTLength("iBFT  639B rev=1 chksum=0xd6 (invalid)"))
+}
+
+// TestLUNMapRelay: the LUN-0 proxy's PDU handling, on bytes (no network): the
+// LUN field of the listed opcodes is mapped, everything else passes as is, and
+// a PDU's AHS and padded data segment travel whole.
+func TestLUNMapRelay(t *testing.T) {
+	assert.Equal(t, [8]byte{0, 1}, lunStruct(1))
+	assert.Equal(t, [8]byte{0x41, 0x01}, lunStruct(257))
+	pdu := func(op byte, lun [8]byte, ahsWords int, data string) []byte {
+		b := make([]byte, bhsLen+ahsWords*4+(len(data)+3)&^3)
+		b[0] = op
+		b[4] = byte(ahsWords)
+		b[5], b[6], b[7] = 0, byte(len(data)>>8), byte(len(data))
+		copy(b[8:16], lun[:])
+		copy(b[bhsLen+ahsWords*4:], data)
+		return b
+	}
+	from, to := lunStruct(0), lunStruct(1)
+	in := append(append(append([]byte(nil),
+		pdu(0x40|opSCSICommand, from, 1, "cdb-extra")...), // immediate bit set: still a SCSI command
+		pdu(0x04, from, 0, "TargetName=x")...), // text request: untouched
+		pdu(opSCSIDataOut, lunStruct(5), 0, "abc")...) // another LUN: untouched
+	var out bytes.Buffer
+	err := relay(&out, bytes.NewReader(in), from, to, opSCSICommand, opTaskMgmt, opSCSIDataOut)
+	require.ErrorIs(t, err, io.EOF)
+	got := out.Bytes()
+	require.Len(t, got, len(in), "every byte relayed")
+	first := len(pdu(0, from, 1, "cdb-extra"))
+	assert.Equal(t, to[:], got[8:16], "SCSI command mapped 0 -> 1")
+	assert.Equal(t, in[16:first], got[16:first], "rest of the PDU unchanged")
+	second := first + len(pdu(0, from, 0, "TargetName=x"))
+	assert.Equal(t, in[first:second], got[first:second], "text request unchanged")
+	assert.Equal(t, in[second:], got[second:], "data for another LUN unchanged")
+
+	huge := pdu(opSCSICommand, from, 0, "")
+	huge[5] = 0xff
+	_, err = readPDU(bytes.NewReader(huge))
+	assert.ErrorContains(t, err, "data segment")
 }

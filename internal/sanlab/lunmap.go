@@ -36,7 +36,7 @@ const (
 	opSCSIResponse  = 0x21
 	opTaskMgmtResp  = 0x22
 	opSCSIDataIn    = 0x25
-	maxPDUDataBytes = 16 << 20
+	maxPDUDataBytes = 1 << 20 // far above what iPXE and tgt negotiate (MaxBurstLength 256 KiB)
 )
 
 // lunStruct is the 8-byte single-level SCSI LUN for lun (0-MaxLUN), as a
