@@ -93,11 +93,13 @@ func Render(s *spec.Spec, id Identity, src IdentitySource) (*Plan, error) {
 	}
 	add("stack/"+st.Name+".parameters.json", params)
 
-	pol, err := OperatorPolicy(s)
+	pols, err := OperatorPolicies(s)
 	if err != nil {
 		return nil, err
 	}
-	add("iam/operator-policy.json", append(pol, '\n'))
+	for _, pol := range pols {
+		add(pol.File, append(pol.Document, '\n'))
+	}
 
 	// What an administrator creates once per workload and Region before the
 	// stack can be deployed: the boundary of the stack's roles and the

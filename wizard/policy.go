@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"unicode"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
@@ -52,7 +53,7 @@ type Statement struct {
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
-// OperatorPolicy renders the least-privilege policy an operator needs to run
+// operatorStatements are the least-privilege grant an operator needs to run
 // setup (and drill, failback, cleanup, status) for this one workload. Every
 // write is scoped to the workload's names or tags; only APIs without
 // resource-level permissions get "*", and those are read-only. The account is
@@ -67,7 +68,11 @@ type Statement struct {
 // (issue 8 §2: CreateRole/PutRolePolicy plus an unconditioned PassRole on
 // role/oha-<w>-* amounted to administrator, and that pattern also matched
 // the instance role).
-func OperatorPolicy(s *spec.Spec) ([]byte, error) {
+//
+// The grant is two customer managed policies, by concern (setup, recovery):
+// together they are over IAM's 6,144-character quota for one managed policy
+// (OperatorPolicies).
+func operatorStatements(s *spec.Spec) (setup, operate []Statement) {
 	w, r := s.Workload, s.Region
 	part := naming.Partition(r)
 	arn := func(service, resource string) string {
@@ -87,7 +92,7 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 		urlSuffix = "amazonaws.com.cn"
 	}
 
-	st := []Statement{
+	setup = []Statement{
 		{Sid: "ReadInventory", Effect: "Allow", Resource: []string{"*"}, Action: []string{
 			"ec2:DescribeSubnets", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeImages",
 			"ec2:DescribeSecurityGroups", "ec2:DescribeKeyPairs", "ec2:DescribeInstanceTypes",
@@ -146,6 +151,13 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 				fmt.Sprintf("arn:%s:ec2:%s::image/%s", part, r, s.Instance.HelperAMI))},
 		{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{arn("ec2", "*/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateLaunchTemplate"}}}},
+		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource:  []string{iamArn("role/" + instanceRole(s))},
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+		{Sid: "ReadInstanceProfile", Effect: "Allow", Action: []string{"iam:GetInstanceProfile"},
+			Resource: []string{iamArn("instance-profile/" + s.Instance.InstanceProfile)}},
+	}
+	operate = []Statement{
 		{Sid: "FenceAndRetireWorkloadInstances", Effect: "Allow", Resource: []string{arn("ec2", "instance/*")}, Condition: tagged,
 			Action: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags"}},
 		// A fenced primary must never run beside the recovery instance: an
@@ -153,11 +165,6 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 		{Sid: "DenyStartFenced", Effect: "Deny", Action: []string{"ec2:StartInstances"}, Resource: []string{arn("ec2", "instance/*")},
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:ResourceTag/" + stackTagFenced: "true"}}},
-		{Sid: "PassInstanceRole", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource:  []string{iamArn("role/" + instanceRole(s))},
-			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
-		{Sid: "ReadInstanceProfile", Effect: "Allow", Action: []string{"iam:GetInstanceProfile"},
-			Resource: []string{iamArn("instance-profile/" + s.Instance.InstanceProfile)}},
 		{Sid: "WorkloadRecord", Effect: "Allow",
 			Resource: []string{arn("ssm", "parameter"+naming.ParamPrefix(w)+"*")},
 			Action:   []string{"ssm:GetParameter", "ssm:GetParametersByPath", "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:ListTagsForResource"}},
@@ -202,7 +209,7 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 				"s3:PutBucketOwnershipControls", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutObject", "s3:GetObject"}},
 	}
 	if s.Instance.KeyPair != "" {
-		st = append(st, Statement{Sid: "LaunchWithKeyPair", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+		setup = append(setup, Statement{Sid: "LaunchWithKeyPair", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{arn("ec2", "key-pair/"+s.Instance.KeyPair)}})
 	}
 	var secrets []string
@@ -216,13 +223,77 @@ func OperatorPolicy(s *spec.Spec) ([]byte, error) {
 		}
 	}
 	if len(secrets) > 0 {
-		st = append(st, Statement{Sid: "ReadArrayCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
+		setup = append(setup, Statement{Sid: "ReadArrayCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
 	}
 	if len(chap) > 0 {
 		// setup only checks that the CHAP secrets exist; it never reads their values.
-		st = append(st, Statement{Sid: "CheckCHAPSecretsExist", Effect: "Allow", Action: []string{"secretsmanager:DescribeSecret"}, Resource: sortedKeys(chap)})
+		setup = append(setup, Statement{Sid: "CheckCHAPSecretsExist", Effect: "Allow", Action: []string{"secretsmanager:DescribeSecret"}, Resource: sortedKeys(chap)})
 	}
-	return json.MarshalIndent(PolicyDocument{Version: "2012-10-17", Statement: st}, "", "  ")
+	return setup, operate
+}
+
+// ManagedPolicyMaxChars is IAM's quota on one customer managed policy:
+// 6,144 characters, white space not counted ("IAM and AWS STS quotas",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+// CreatePolicy and CreatePolicyVersion refuse a larger document.
+const ManagedPolicyMaxChars = 6144
+
+// OperatorPolicyPart is one customer managed policy of the operator's grant.
+type OperatorPolicyPart struct {
+	Concern  string // "setup" or "recovery"
+	File     string // its path in the plan folder
+	Document []byte // the policy document (indented JSON)
+}
+
+// operatorConcerns name the parts, in order: the inventory, the two
+// subnets, the launch templates, launches and the instance role; then the
+// workload's instances, record, recovery stack and what drill and status
+// read. The Deny on starting a fenced primary sits beside the Allow it
+// limits. Attach both: setup needs both, and IAM evaluates the policies
+// attached to one identity together, so the grant is their union.
+var operatorConcerns = []string{"setup", "recovery"}
+
+// OperatorPolicyFiles are the plan folder's operator policy files, in order.
+func OperatorPolicyFiles() []string {
+	out := make([]string, len(operatorConcerns))
+	for i, c := range operatorConcerns {
+		out[i] = "iam/operator-policy-" + c + ".json"
+	}
+	return out
+}
+
+// OperatorPolicies renders the operator's grant as customer managed
+// policies, each within ManagedPolicyMaxChars (the whole grant in one
+// document is over it, about 6,600 to 6,900 characters). It refuses, as bad input, answers that would make a
+// part too large for IAM to accept.
+func OperatorPolicies(s *spec.Spec) ([]OperatorPolicyPart, error) {
+	setup, operate := operatorStatements(s)
+	files := OperatorPolicyFiles()
+	var out []OperatorPolicyPart
+	for i, st := range [][]Statement{setup, operate} {
+		doc, err := json.MarshalIndent(PolicyDocument{Version: "2012-10-17", Statement: st}, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if n := policyChars(doc); n > ManagedPolicyMaxChars {
+			return nil, problem("storage", fmt.Sprintf("the operator policy %s would be %d characters without white space; IAM accepts at most %d in a managed policy", files[i], n, ManagedPolicyMaxChars),
+				"use fewer distinct secrets (one CHAP secret may serve several volumes) or shorter names")
+		}
+		out = append(out, OperatorPolicyPart{Concern: operatorConcerns[i], File: files[i], Document: doc})
+	}
+	return out, nil
+}
+
+// policyChars counts a policy document as IAM's quotas do: characters,
+// white space excluded.
+func policyChars(doc []byte) int {
+	n := 0
+	for _, r := range string(doc) {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // instanceRole is the role inside the instance profile; when the answers do not

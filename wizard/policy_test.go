@@ -16,7 +16,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
+	"github.com/outposts-ha/outposts-ha/internal/awsx/awsxtest"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/internal/testenv"
 	"github.com/outposts-ha/outposts-ha/wizard"
@@ -40,10 +42,11 @@ func TestOperatorPolicyIsScopedToTheWorkload(t *testing.T) {
 	s, err := spec.Parse(data)
 	require.NoError(t, err)
 	require.NoError(t, s.Validate())
-	raw, err := wizard.OperatorPolicy(s)
+	parts, err := wizard.OperatorPolicies(s)
 	require.NoError(t, err)
-	var doc wizard.PolicyDocument
-	require.NoError(t, json.Unmarshal(raw, &doc))
+	doc := unionOf(t, parts)
+	raw, err := json.Marshal(doc)
+	require.NoError(t, err)
 	require.NotEmpty(t, doc.Statement)
 
 	scopeTokens := []string{s.Workload, s.Instance.KeyPair, s.Outposts.PrimarySubnet, s.Outposts.SecondarySubnet, s.Instance.SecurityGroup,
@@ -103,18 +106,33 @@ func TestOperatorPolicyIsScopedToTheWorkload(t *testing.T) {
 	assert.Contains(t, string(raw), "role/oha-erp01-role")
 }
 
-func examplePolicy(t *testing.T, name string) (*spec.Spec, []byte, wizard.PolicyDocument) {
+// examplePolicy renders an example's operator policies: the parts plan
+// writes, and their union (what an operator with all of them attached may
+// do; the scoping tests judge the union).
+func examplePolicy(t *testing.T, name string) (*spec.Spec, []wizard.OperatorPolicyPart, wizard.PolicyDocument) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "examples", name))
 	require.NoError(t, err)
 	s, err := spec.Parse(data)
 	require.NoError(t, err)
 	require.NoError(t, s.Validate())
-	raw, err := wizard.OperatorPolicy(s)
+	parts, err := wizard.OperatorPolicies(s)
 	require.NoError(t, err)
-	var doc wizard.PolicyDocument
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	return s, raw, doc
+	return s, parts, unionOf(t, parts)
+}
+
+// unionOf joins the parts' statements, in order.
+func unionOf(t *testing.T, parts []wizard.OperatorPolicyPart) wizard.PolicyDocument {
+	t.Helper()
+	union := wizard.PolicyDocument{Version: "2012-10-17"}
+	for _, p := range parts {
+		var doc wizard.PolicyDocument
+		require.NoError(t, json.Unmarshal(p.Document, &doc), p.File)
+		require.Equal(t, "2012-10-17", doc.Version, p.File)
+		require.NotEmpty(t, doc.Statement, p.File)
+		union.Statement = append(union.Statement, doc.Statement...)
+	}
+	return union
 }
 
 func exampleNames(t *testing.T) []string {
@@ -360,18 +378,20 @@ var operatorParliamentExplained = map[string]string{
 }
 
 // Issue 8 §5: parliament (pinned in .venv-scan) on every example's operator
-// policy: zero unexplained findings.
+// policies, each part as the document IAM gets: zero unexplained findings.
 func TestParliamentOperatorPolicy(t *testing.T) {
 	tool := testenv.NeedScanTool(t, "parliament")
 	used := map[string]bool{}
 	for _, name := range exampleNames(t) {
-		_, raw, _ := examplePolicy(t, name)
-		for _, f := range testenv.Parliament(t, tool, raw) {
-			key := f.Sid + " " + f.Issue
-			if operatorParliamentExplained[key] == "" {
-				t.Errorf("%s: unexplained parliament finding %s", name, f)
+		_, parts, _ := examplePolicy(t, name)
+		for _, p := range parts { // each managed policy on its own
+			for _, f := range testenv.Parliament(t, tool, p.Document) {
+				key := f.Sid + " " + f.Issue
+				if operatorParliamentExplained[key] == "" {
+					t.Errorf("%s %s: unexplained parliament finding %s", name, p.File, f)
+				}
+				used[key] = true
 			}
-			used[key] = true
 		}
 	}
 	for k := range operatorParliamentExplained {
@@ -391,5 +411,259 @@ func TestCloudFormationServiceRoleForExamples(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "oha-"+s.Workload+"-"+s.Region+"-cfn", sr.Name)
 		assert.True(t, json.Valid(sr.Policy) && json.Valid(sr.Trust) && json.Valid(sr.Boundary), name)
+	}
+}
+
+// The operator's grant is split by concern into managed policies: plan
+// writes exactly OperatorPolicyFiles, no statement is in two parts, and the
+// Deny on starting a fenced primary sits beside the Allow it limits. Unit,
+// real renderer, no fakes.
+func TestOperatorPolicyPartsSplitByConcern(t *testing.T) {
+	assert.Equal(t, []string{"iam/operator-policy-setup.json", "iam/operator-policy-recovery.json"}, wizard.OperatorPolicyFiles())
+	for _, ex := range examples(t) {
+		name := filepath.Base(ex)
+		s, parts, _ := examplePolicy(t, name)
+		var files []string
+		where := map[string]string{}
+		for _, p := range parts {
+			files = append(files, p.File)
+			var doc wizard.PolicyDocument
+			require.NoError(t, json.Unmarshal(p.Document, &doc))
+			for _, st := range doc.Statement {
+				assert.Empty(t, where[st.Sid], "%s: %s in %s and %s", name, st.Sid, where[st.Sid], p.File)
+				where[st.Sid] = p.File
+			}
+		}
+		assert.Equal(t, wizard.OperatorPolicyFiles(), files, name)
+		assert.Equal(t, where["FenceAndRetireWorkloadInstances"], where["DenyStartFenced"], name)
+		assert.Equal(t, "iam/operator-policy-setup.json", where["ReadInventory"], name)
+		assert.Equal(t, "iam/operator-policy-recovery.json", where["RecoveryStack"], name)
+
+		id, err := wizard.DeriveIdentity(s, mustUUID())
+		require.NoError(t, err)
+		p, err := wizard.Render(s, id, wizard.FromAnswers)
+		require.NoError(t, err)
+		for _, part := range parts {
+			assert.Equal(t, string(part.Document)+"\n", string(p.File(part.File)), "%s: plan writes %s", name, part.File)
+			assert.Contains(t, string(p.File("summary.txt")), part.File, "%s: the summary names %s", name, part.File)
+		}
+		assert.Nil(t, p.File("iam/operator-policy.json"), "%s: the single over-quota document is gone", name)
+	}
+}
+
+// IAM's quotas on policy size, counted as IAM counts them: characters
+// without white space ("IAM and AWS STS quotas",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
+// a customer managed policy 6,144; a role's inline policies 10,240 in
+// aggregate; a role trust policy 2,048 (the default quota).
+const (
+	quotaManaged    = 6144
+	quotaRoleInline = 10240
+	quotaTrust      = 2048
+)
+
+// TestRenderedIAMPoliciesFitTheQuotas renders every example's plan (real
+// renderer, no fakes) and checks every IAM document in it against the quota
+// for how it is attached: the operator policies and the stack roles'
+// boundary (customer managed policies), the CloudFormation service role's
+// inline policy and trust policy (iam/), and, in the stack template, each
+// role's trust policy and the aggregate of its inline policies (Policies
+// plus AWS::IAM::Policy resources on it), with CloudFormation's intrinsics
+// resolved to real-length values (12-digit account, a full KMS key ARN). An
+// iam/ file this test does not know fails it, so a new document cannot skip
+// the check.
+func TestRenderedIAMPoliciesFitTheQuotas(t *testing.T) {
+	for _, ex := range examples(t) {
+		name := strings.TrimSuffix(filepath.Base(ex), ".yaml")
+		data, err := os.ReadFile(ex)
+		require.NoError(t, err)
+		s, err := spec.Parse(data)
+		require.NoError(t, err)
+		require.NoError(t, s.Validate())
+		id, err := wizard.DeriveIdentity(s, mustUUID())
+		require.NoError(t, err)
+		p, err := wizard.Render(s, id, wizard.FromAnswers)
+		require.NoError(t, err)
+		iamFiles := 0
+		for _, f := range p.Files {
+			if !strings.HasPrefix(f.Path, "iam/") {
+				continue
+			}
+			iamFiles++
+			base := strings.TrimSuffix(strings.TrimPrefix(f.Path, "iam/"), ".json")
+			var limit int
+			switch {
+			case strings.HasPrefix(base, "operator-policy"), base == "stack-boundary-policy":
+				limit = quotaManaged
+			case base == "stack-service-role-policy": // the service role's only inline policy
+				limit = quotaRoleInline
+			case strings.HasSuffix(base, "-trust"):
+				limit = quotaTrust
+			default:
+				t.Errorf("%s: %s: no quota known for this IAM document: add it here", name, f.Path)
+				continue
+			}
+			n := awsxtest.PolicyChars(string(f.Data))
+			t.Logf("%s %s: %d of %d", name, f.Path, n, limit)
+			assert.LessOrEqual(t, n, limit, "%s: %s is %d characters without white space, over IAM's %d", name, f.Path, n, limit)
+		}
+		assert.GreaterOrEqual(t, iamFiles, 4, name)
+
+		var tpl []byte
+		for _, f := range p.Files {
+			if strings.HasPrefix(f.Path, "stack/") && strings.HasSuffix(f.Path, ".yaml") {
+				tpl = f.Data
+			}
+		}
+		require.NotNil(t, tpl, "%s: no stack template", name)
+		checkTemplateRolePolicies(t, name, s.Region, tpl)
+	}
+}
+
+// checkTemplateRolePolicies sizes the stack template's role policies.
+func checkTemplateRolePolicies(t *testing.T, name, region string, tpl []byte) {
+	t.Helper()
+	var doc struct {
+		Parameters map[string]map[string]any `yaml:"Parameters"`
+		Resources  map[string]struct {
+			Type       string         `yaml:"Type"`
+			Properties map[string]any `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(tpl, &doc))
+	const account = "123456789012"
+	part := "aws"
+	if strings.HasPrefix(region, "us-gov-") {
+		part = "aws-us-gov"
+	} else if strings.HasPrefix(region, "cn-") {
+		part = "aws-cn"
+	}
+	// Parameters in an ARN: the longest value the parameter allows, else a
+	// long stand-in (the role path/name the template accepts).
+	param := func(p string) string {
+		if _, ok := doc.Parameters[p]; !ok {
+			return ""
+		}
+		return strings.Repeat("r", 64)
+	}
+	arnOf := func(res string) (string, bool) {
+		r, ok := doc.Resources[res]
+		if !ok {
+			return "", false
+		}
+		switch r.Type {
+		case "AWS::KMS::Key":
+			return "arn:" + part + ":kms:" + region + ":" + account + ":key/" + "1234abcd-12ab-34cd-56ef-1234567890ab", true
+		case "AWS::SQS::Queue":
+			n, _ := r.Properties["QueueName"].(string)
+			return "arn:" + part + ":sqs:" + region + ":" + account + ":" + n, n != ""
+		case "AWS::SNS::Topic":
+			n, _ := r.Properties["TopicName"].(string)
+			return "arn:" + part + ":sns:" + region + ":" + account + ":" + n, n != ""
+		}
+		return "", false
+	}
+	var resolve func(v any) any
+	resolve = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			if len(x) == 1 {
+				for k, arg := range x {
+					switch k {
+					case "Fn::Sub":
+						str, ok := arg.(string)
+						require.True(t, ok, "%s: Fn::Sub with variables is not resolved here: %v", name, arg)
+						out := regexp.MustCompile(`\$\{([^}]+)\}`).ReplaceAllStringFunc(str, func(m string) string {
+							switch v := m[2 : len(m)-1]; v {
+							case "AWS::Partition":
+								return part
+							case "AWS::Region":
+								return region
+							case "AWS::AccountId":
+								return account
+							case "AWS::URLSuffix":
+								return "amazonaws.com.cn"
+							default:
+								r := param(v)
+								require.NotEmpty(t, r, "%s: cannot resolve %s", name, m)
+								return r
+							}
+						})
+						return out
+					case "Ref":
+						ref, _ := arg.(string)
+						if ref == "AWS::AccountId" {
+							return account
+						}
+						if a, ok := arnOf(ref); ok {
+							return a
+						}
+						if r := param(ref); r != "" {
+							return r
+						}
+						t.Errorf("%s: cannot resolve Ref %s in a policy", name, ref)
+						return ""
+					case "Fn::GetAtt":
+						ga, _ := arg.([]any)
+						if len(ga) == 2 && ga[1] == "Arn" {
+							if a, ok := arnOf(ga[0].(string)); ok {
+								return a
+							}
+						}
+						t.Errorf("%s: cannot resolve Fn::GetAtt %v in a policy", name, arg)
+						return ""
+					}
+				}
+			}
+			out := map[string]any{}
+			for k, e := range x {
+				out[k] = resolve(e)
+			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = resolve(e)
+			}
+			return out
+		}
+		return v
+	}
+	size := func(v any) int {
+		b, err := json.Marshal(resolve(v))
+		require.NoError(t, err)
+		return awsxtest.PolicyChars(string(b))
+	}
+	inline := map[string]int{}
+	roles := 0
+	for rn, r := range doc.Resources {
+		switch r.Type {
+		case "AWS::IAM::Role":
+			roles++
+			n := size(r.Properties["AssumeRolePolicyDocument"])
+			t.Logf("%s %s trust: %d of %d", name, rn, n, quotaTrust)
+			assert.LessOrEqual(t, n, quotaTrust, "%s: %s's trust policy is %d characters, over IAM's %d", name, rn, n, quotaTrust)
+			list, _ := r.Properties["Policies"].([]any)
+			for _, e := range list {
+				inline[rn] += size(e.(map[string]any)["PolicyDocument"])
+			}
+		case "AWS::IAM::Policy": // inline, on each role it names
+			n := size(r.Properties["PolicyDocument"])
+			list, _ := r.Properties["Roles"].([]any)
+			require.NotEmpty(t, list, "%s: %s names no role", name, rn)
+			for _, e := range list {
+				ref, _ := e.(map[string]any)["Ref"].(string)
+				require.NotEmpty(t, ref, "%s: %s: a role not given by Ref", name, rn)
+				inline[ref] += n
+			}
+		case "AWS::IAM::ManagedPolicy":
+			n := size(r.Properties["PolicyDocument"])
+			assert.LessOrEqual(t, n, quotaManaged, "%s: managed policy %s is %d characters, over IAM's %d", name, rn, n, quotaManaged)
+		}
+	}
+	assert.Positive(t, roles, "%s: the template has no role", name)
+	for rn, n := range inline {
+		t.Logf("%s %s inline policies: %d of %d", name, rn, n, quotaRoleInline)
+		assert.LessOrEqual(t, n, quotaRoleInline, "%s: %s's inline policies total %d characters, over IAM's %d", name, rn, n, quotaRoleInline)
 	}
 }

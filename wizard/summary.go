@@ -259,7 +259,7 @@ func beforeNotes(p *Plan, ud userData) []string {
 	if s.Instance.InstanceProfileRole == "" {
 		out = append(out, fmt.Sprintf("instance.instance_profile_role is not set: the IAM policies assume the role inside instance profile %s is also named %s. Set it if not, or recovery cannot pass the role.", s.Instance.InstanceProfile, s.Instance.InstanceProfile))
 	}
-	out = append(out, "Grant the operator iam/operator-policy.json (scoped to this workload).")
+	out = append(out, fmt.Sprintf("Grant the operator the managed policies %s together (scoped to this workload; one document would be over IAM's 6,144-character limit for a managed policy).", strings.Join(OperatorPolicyFiles(), " and ")))
 	return out
 }
 
