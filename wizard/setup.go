@@ -34,7 +34,7 @@ import (
 
 // ErrNotConfirmed is returned when setup was not confirmed: nothing is
 // created before the plan is confirmed (--yes counts as confirmation).
-var ErrNotConfirmed = errors.New("setup not confirmed: review the plan (outposts-ha plan ANSWERS.yaml) and run setup ANSWERS.yaml --yes; nothing was created")
+var ErrNotConfirmed = errors.New("setup not confirmed: review the plan (outposts-ha plan ANSWERS.yaml) and run setup ANSWERS.yaml --yes; this run changed nothing")
 
 // PreflightError is a refusal before anything was created (bad input, a
 // missing prerequisite): the CLI exits 2 on it.
@@ -164,7 +164,8 @@ func (o *SetupOptions) runner() *apply.Runner {
 // Preflight checks, without changing anything, what would stop setup part
 // way: the confirmation, the answers, both subnets' LNI (or the choice to
 // enable it), the stack's CloudFormation service role, and the array (login,
-// the volumes named). An error here means nothing was created.
+// the volumes named). An error here means this run changed nothing (an
+// earlier, interrupted run may have: its journal says what).
 func Preflight(ctx context.Context, o *SetupOptions) error {
 	if !o.Yes {
 		return ErrNotConfirmed
@@ -179,7 +180,7 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 	for _, id := range []string{o.Spec.Outposts.PrimarySubnet, o.Spec.Outposts.SecondarySubnet} {
 		out, err := o.Clients.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
 		if err != nil {
-			return fmt.Errorf("read subnet %s (ec2:DescribeSubnets): %w; nothing was created", id, err)
+			return fmt.Errorf("read subnet %s (ec2:DescribeSubnets): %w; this run changed nothing", id, err)
 		}
 		if len(out.Subnets) != 1 {
 			probs = append(probs, fmt.Sprintf("subnet %s: not found; fix outposts.*_subnet", id))
@@ -194,7 +195,7 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 	}
 	account := ""
 	if id, err := o.Clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
-		return fmt.Errorf("find the AWS account (sts:GetCallerIdentity): %w; nothing was created", err)
+		return fmt.Errorf("find the AWS account (sts:GetCallerIdentity): %w; this run changed nothing", err)
 	} else {
 		account = aws.ToString(id.Account)
 	}
@@ -202,18 +203,18 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 	if _, err := o.Clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); awsx.IsNotFound(err) {
 		probs = append(probs, fmt.Sprintf("the recovery stack's CloudFormation service role %s (account %s) does not exist; an administrator creates it once from the plan's iam/stack-service-role-*.json and iam/stack-boundary-policy.json (the operator policy cannot create roles)", role, account))
 	} else if err != nil {
-		return fmt.Errorf("check the service role %s (iam:GetRole): %w; nothing was created", role, err)
+		return fmt.Errorf("check the service role %s (iam:GetRole): %w; this run changed nothing", role, err)
 	}
 	if o.Array == nil {
 		probs = append(probs, "no array client: setup needs the array's credentials")
 	} else {
 		if err := o.Array.Login(ctx); err != nil {
 			class, fix := ClassifyArrayError(err, "")
-			return &PreflightError{Err: fmt.Errorf("array login (%s): %w; %s; nothing was created", class, err, fix)}
+			return &PreflightError{Err: fmt.Errorf("array login (%s): %w; %s; this run changed nothing", class, err, fix)}
 		}
 		vols, err := o.Array.Volumes(ctx)
 		if err != nil {
-			return fmt.Errorf("list the array's volumes: %w; nothing was created", err)
+			return fmt.Errorf("list the array's volumes: %w; this run changed nothing", err)
 		}
 		if o.Spec.Storage.Vendor != "generic" {
 			for i, v := range append([]spec.Volume{o.Spec.Storage.Boot}, o.Spec.Storage.Data...) {
@@ -228,7 +229,7 @@ func Preflight(ctx context.Context, o *SetupOptions) error {
 		}
 	}
 	if len(probs) > 0 {
-		return &PreflightError{Err: fmt.Errorf("setup cannot start; nothing was created:\n  - %s", strings.Join(probs, "\n  - "))}
+		return &PreflightError{Err: fmt.Errorf("setup cannot start; this run changed nothing:\n  - %s", strings.Join(probs, "\n  - "))}
 	}
 	return nil
 }
