@@ -374,9 +374,17 @@ func TestLogAndRefusalEdges(t *testing.T) {
 	_, err := c.EnsureHost(ctx, spec)
 	require.Error(t, err, "the initiator was not added")
 	assert.ErrorContains(t, err, "already claimed")
-	setOverride(e, nil)
+	// The add happens but its answer is lost: the re-read decides.
+	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		e.m.hosts[len(e.m.hosts)-1].ISCSI = append(e.m.hosts[len(e.m.hosts)-1].ISCSI, initiatorIQN)
+		return answer(r.Method, r.URL.Path, 500, `{}`)(w, r)
+	})
 	h, err := c.EnsureHost(ctx, spec)
-	require.NoError(t, err)
+	require.NoError(t, err, "the add happened; its lost answer is not a failure")
+	setOverride(e, nil)
 	assert.True(t, logged("different persona"))
 
 	boot := storage.Volume{ID: "web01-boot", Name: "web01-boot"}
@@ -384,6 +392,7 @@ func TestLogAndRefusalEdges(t *testing.T) {
 	m, err := c.Map(ctx, h, boot, 0)
 	require.NoError(t, err)
 	require.Equal(t, 0, m.LUN)
+	assert.False(t, logged("different LUN than requested"), "exported where asked")
 	_, err = c.Map(ctx, h, boot, 5)
 	require.NoError(t, err)
 	assert.True(t, logged("different LUN than requested"))

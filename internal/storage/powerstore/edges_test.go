@@ -455,11 +455,42 @@ func TestLogAndRefusalEdges(t *testing.T) {
 	m, err := c.Map(ctx, h, vols[0], 0)
 	require.NoError(t, err)
 	require.Equal(t, 0, m.LUN)
+	mu.Lock()
+	assert.NotContains(t, logs.String(), "different LUN than requested", "mapped where asked")
+	mu.Unlock()
 	_, err = c.Map(ctx, h, vols[0], 5)
 	require.NoError(t, err)
 	mu.Lock()
-	assert.Contains(t, logs.String(), "different LUN than requested")
+	assert.Equal(t, 1, strings.Count(logs.String(), "different LUN than requested"))
 	mu.Unlock()
+	m2, err := c.Map(ctx, h, vols[2], 4)
+	require.NoError(t, err)
+	require.Equal(t, 4, m2.LUN)
+	_, err = c.Map(ctx, h, vols[2], 0)
+	require.NoError(t, err, "already mapped: returned as the array holds it")
+	mu.Lock()
+	assert.Equal(t, 2, strings.Count(logs.String(), "different LUN than requested"), "asking for 0 is asking too")
+	mu.Unlock()
+
+	// The initiator add happens but its answer is lost: the re-read decides.
+	h3spec := storage.HostSpec{Name: "ohaweb03", Initiator: otherIQN, Protocol: storage.ISCSI}
+	e.m.mu.Lock()
+	e.m.hosts = append(e.m.hosts, &mHost{ID: uuid.NewString(), Name: "ohaweb03", OSType: "Linux"})
+	e.m.override = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPatch {
+			return false
+		}
+		for _, hh := range e.m.hosts {
+			if hh.Name == "ohaweb03" {
+				hh.Initiators = append(hh.Initiators, mInit{PortName: otherIQN, PortType: "iSCSI"})
+			}
+		}
+		return answer(r.Method, r.URL.Path, 500, `{}`)(w, r)
+	}
+	e.m.mu.Unlock()
+	_, err = c.EnsureHost(ctx, h3spec)
+	require.NoError(t, err, "the add happened; its lost answer is not a failure")
+	setOverride(e, nil)
 
 	_, err = c.Map(ctx, h, vols[1], 0)
 	assert.ErrorIs(t, err, storage.ErrLUNConflict)
