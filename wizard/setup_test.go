@@ -10,6 +10,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 	"github.com/outposts-ha/outposts-ha/internal/storage/pure"
+	"github.com/outposts-ha/outposts-ha/internal/testenv"
 	"github.com/outposts-ha/outposts-ha/wizard"
 )
 
@@ -175,4 +177,19 @@ func TestSetupWithoutConfirmationCreatesNothing(t *testing.T) {
 	require.ErrorIs(t, err, wizard.ErrNotConfirmed)
 	var pe *wizard.PreflightError
 	assert.ErrorAs(t, err, &pe)
+}
+
+// The generic vendor has no array API: the typed targets and LUNs are the
+// truth, data volumes on their own targets included.
+func TestAppliedUserDataGenericKeepsTheTypedValues(t *testing.T) {
+	s, err := spec.LoadFile(filepath.Join(testenv.RepoRoot(), "examples", "generic-iscsi-advanced.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, s.Validate())
+	id, err := wizard.DeriveIdentity(s, uuid.MustParse(s.Identity.UUID))
+	require.NoError(t, err)
+	ud, err := wizard.AppliedUserData(s, id, apply.Results{wizard.StepArray: {Outputs: map[string]string{"boot.lun": "0"}}})
+	require.NoError(t, err)
+	plan, err := wizard.Render(s, id, wizard.FromAnswers)
+	require.NoError(t, err)
+	assert.Equal(t, string(plan.File("user-data/user-data.txt")), string(ud), "exactly what plan renders from the typed values (data volume on its own target included)")
 }

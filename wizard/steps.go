@@ -243,13 +243,18 @@ func (s *arrayStep) Do(ctx context.Context, env apply.Env) (apply.Result, error)
 		Attrs: map[string]string{"name": host.Name, "initiator": s.initiator(), "vendor": s.spec.Storage.Vendor}})
 	res.Outputs["host.id"], res.Outputs["host.name"] = host.ID, host.Name
 	wanted := append([]spec.Volume{s.spec.Storage.Boot}, s.spec.Storage.Data...)
+	if isGeneric(s.spec) {
+		// The generic client knows only the boot target the operator typed;
+		// data volumes keep their typed targets and LUNs (appliedSpec).
+		wanted = wanted[:1]
+	}
 	for i, w := range wanted {
 		key := "boot"
 		if i > 0 {
 			key = "data." + strconv.Itoa(i-1)
 		}
 		vol, ok := volumeByName(vols, w.Volume)
-		if !ok && s.spec.Storage.Vendor == "generic" && len(vols) == 1 {
+		if !ok && isGeneric(s.spec) && len(vols) == 1 {
 			vol, ok = vols[0], true
 		}
 		if !ok {
@@ -324,12 +329,19 @@ func (s *arrayStep) Undo(ctx context.Context, r apply.Result) error {
 	return nil
 }
 
+func isGeneric(s *spec.Spec) bool { return s.Storage.Vendor == "generic" }
+
 // ---- 3. User data ----
 
 // appliedSpec is the answers with what the array really assigned: its
 // target, portals and LUNs replace whatever was typed.
 func appliedSpec(s *spec.Spec, prior apply.Results) (*spec.Spec, error) {
 	c := *s
+	if isGeneric(s) {
+		// No array API: what the operator typed is what the array serves
+		// (the generic client's Map returns the typed LUN).
+		return &c, nil
+	}
 	ps := strings.Split(prior.Output(StepArray, "portals"), ",")
 	target := prior.Output(StepArray, "target")
 	lunOf := func(key string) (*int, error) {
