@@ -193,3 +193,22 @@ func TestAppliedUserDataGenericKeepsTheTypedValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(plan.File("user-data/user-data.txt")), string(ud), "exactly what plan renders from the typed values (data volume on its own target included)")
 }
+
+// NVMe/TCP: the host carries the workload's host NQN and the target read
+// back is the array's subsystem NQN with its NVMe portal.
+func TestArrayStepNVMe(t *testing.T) {
+	m := pmNewModel()
+	s, id := unitSpec(t, "web01")
+	s.Storage.Protocol = "nvme-tcp"
+	step := wizard.ArrayStep(modelArray(t, m), s, id)
+	res, err := step.Do(context.Background(), apply.Env{Token: "tok"})
+	require.NoError(t, err)
+	require.Len(t, m.hosts, 1)
+	assert.Equal(t, []string{id.HostNQN}, m.hosts[0].nqns)
+	assert.Empty(t, m.hosts[0].iqns)
+	assert.Equal(t, "nqn.2010-06.com.purestorage:flasharray.5f3c2a1b9d7e4c60", res.Outputs["target"])
+	assert.Equal(t, "192.168.60.20:4420", res.Outputs["portals"])
+	require.NoError(t, step.Undo(context.Background(), mine(res)))
+	assert.Empty(t, m.hosts)
+	assert.Empty(t, m.conns)
+}
