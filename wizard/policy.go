@@ -276,7 +276,7 @@ func OperatorPolicies(s *spec.Spec) ([]OperatorPolicyPart, error) {
 			return nil, err
 		}
 		if n := policyChars(doc); n > ManagedPolicyMaxChars {
-			return nil, problem("storage", fmt.Sprintf("the operator policy %s would be %d characters without white space; IAM accepts at most %d in a managed policy", files[i], n, ManagedPolicyMaxChars),
+			return nil, problem("storage", fmt.Sprintf("the operator policy %s would be %d characters without white space; IAM accepts at most 6,144 in a managed policy", files[i], n),
 				"use fewer distinct secrets (one CHAP secret may serve several volumes) or shorter names")
 		}
 		out = append(out, OperatorPolicyPart{Concern: operatorConcerns[i], File: files[i], Document: doc})

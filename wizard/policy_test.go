@@ -469,9 +469,11 @@ const (
 // inline policy and trust policy (iam/), and, in the stack template, each
 // role's trust policy and the aggregate of its inline policies (Policies
 // plus AWS::IAM::Policy resources on it), with CloudFormation's intrinsics
-// resolved to real-length values (12-digit account, a full KMS key ARN). An
-// iam/ file this test does not know fails it, so a new document cannot skip
-// the check.
+// resolved to real-length values (12-digit account, a full KMS key ARN);
+// then recovery/stack's own boundary and service-role goldens. An iam/ file
+// this test does not know fails it, so a new document cannot skip the check.
+// On the tree before the split it fails: iam/operator-policy.json was 6,618
+// to 6,936 characters.
 func TestRenderedIAMPoliciesFitTheQuotas(t *testing.T) {
 	for _, ex := range examples(t) {
 		name := strings.TrimSuffix(filepath.Base(ex), ".yaml")
@@ -518,6 +520,26 @@ func TestRenderedIAMPoliciesFitTheQuotas(t *testing.T) {
 		require.NotNil(t, tpl, "%s: no stack template", name)
 		checkTemplateRolePolicies(t, name, s.Region, tpl)
 	}
+	// The stack package's own rendered configurations (its goldens; one is
+	// in aws-us-gov), read only.
+	stackDocs, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "recovery", "stack", "testdata", "*.json"))
+	require.NoError(t, err)
+	seen := 0
+	for _, f := range stackDocs {
+		limit := map[string]int{".boundary.json": quotaManaged, ".service-role-policy.json": quotaRoleInline, ".service-role-trust.json": quotaTrust}
+		for suffix, l := range limit {
+			if !strings.HasSuffix(f, suffix) {
+				continue
+			}
+			seen++
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			n := awsxtest.PolicyChars(string(b))
+			t.Logf("%s: %d of %d", filepath.Base(f), n, l)
+			assert.LessOrEqual(t, n, l, "%s is %d characters without white space, over IAM's %d", filepath.Base(f), n, l)
+		}
+	}
+	assert.Positive(t, seen, "no recovery/stack policy goldens found")
 }
 
 // checkTemplateRolePolicies sizes the stack template's role policies.
@@ -666,4 +688,24 @@ func checkTemplateRolePolicies(t *testing.T, name, region string, tpl []byte) {
 		t.Logf("%s %s inline policies: %d of %d", name, rn, n, quotaRoleInline)
 		assert.LessOrEqual(t, n, quotaRoleInline, "%s: %s's inline policies total %d characters, over IAM's %d", name, rn, n, quotaRoleInline)
 	}
+}
+
+// Answers that would push a part over IAM's managed-policy quota (here 16
+// data volumes, each with its own long-named CHAP secret) are refused as
+// bad input naming the file, rather than rendered for IAM to refuse. Unit,
+// real renderer; the spec is changed after validation on purpose.
+func TestOperatorPolicyPartOverQuotaIsRefused(t *testing.T) {
+	s, _, _ := examplePolicy(t, "ontap-iscsi-chap.yaml")
+	s.Storage.Data = nil
+	for i := 0; i < spec.MaxDataVolumes; i++ {
+		v := s.Storage.Boot
+		v.CHAPSecretARN = "arn:aws:secretsmanager:" + s.Region + ":123456789012:secret:" + strings.Repeat("c", 300) + string(rune('a'+i)) + "-AbCdEf"
+		s.Storage.Data = append(s.Storage.Data, v)
+	}
+	_, err := wizard.OperatorPolicies(s)
+	require.Error(t, err)
+	assert.True(t, wizard.IsInputError(err), "%v", err)
+	assert.Contains(t, err.Error(), "iam/operator-policy-setup.json")
+	assert.Contains(t, err.Error(), "at most 6,144")
+	t.Log(err)
 }
