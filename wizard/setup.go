@@ -126,6 +126,7 @@ func (o *SetupOptions) steps(st *record.Store) []apply.Step {
 	s := o.Spec
 	steps := []apply.Step{
 		&lniStep{ec2: o.Clients.EC2, region: s.Region, subnets: []string{s.Outposts.PrimarySubnet, s.Outposts.SecondarySubnet}, enable: o.EnableLNI, workload: s.Workload},
+		&arrayHostStep{arr: o.Array, spec: s, identity: o.Identity},
 		&arrayStep{arr: o.Array, spec: s, identity: o.Identity},
 		&renderStep{spec: s, identity: o.Identity},
 		&templatesStep{ec2: o.Clients.EC2, spec: s, identity: o.Identity},

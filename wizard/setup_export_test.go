@@ -10,7 +10,8 @@ import (
 // injection after a step, counting calls).
 func SetStepWrapper(o *SetupOptions, f func(apply.Step) apply.Step) { o.wrap = f }
 
-// ArrayStep is setup's array step, for the external unit tests.
-func ArrayStep(arr storage.Array, s *spec.Spec, id Identity) apply.Step {
-	return &arrayStep{arr: arr, spec: s, identity: id}
+// ArraySteps are setup's two array steps (host, then maps), for the
+// external unit tests.
+func ArraySteps(arr storage.Array, s *spec.Spec, id Identity) (host, maps apply.Step) {
+	return &arrayHostStep{arr: arr, spec: s, identity: id}, &arrayStep{arr: arr, spec: s, identity: id}
 }

@@ -482,7 +482,7 @@ func TestSetupAppliesAndAborts(t *testing.T) {
 	calls, total := w.calls.take()
 	t.Logf("progress:\n%s\nAWS calls of one unattended setup: %d %v", out.String(), total, calls)
 	w.checkSetUp(name, before, res)
-	assert.Contains(t, out.String(), "7/7 record done")
+	assert.Contains(t, out.String(), "8/8 record done")
 	afterFirst := w.inventory(name)
 
 	// A second run resumes nothing and creates nothing.
@@ -539,7 +539,7 @@ func (f failAfter) Do(ctx context.Context, env apply.Env) (apply.Result, error) 
 func TestSetupFaultAfterEachStep(t *testing.T) {
 	w := newSetupWorld(t)
 	ctx := context.Background()
-	steps := []string{wizard.StepLNI, wizard.StepArray, wizard.StepRender, wizard.StepTemplates, wizard.StepHelper, wizard.StepStack, wizard.StepRecord}
+	steps := []string{wizard.StepLNI, wizard.StepArrayHost, wizard.StepArray, wizard.StepRender, wizard.StepTemplates, wizard.StepHelper, wizard.StepStack, wizard.StepRecord}
 	type tc struct {
 		step string
 		drop bool
@@ -547,7 +547,7 @@ func TestSetupFaultAfterEachStep(t *testing.T) {
 	var cases []tc
 	for _, s := range steps {
 		cases = append(cases, tc{s, false})
-		if s != wizard.StepArray { // the array has no look-up without create: see the notes
+		if s != wizard.StepArrayHost { // no host look-up without create: see the notes
 			cases = append(cases, tc{s, true})
 		}
 	}
@@ -682,7 +682,7 @@ func TestSetupHelperBootFailure(t *testing.T) {
 	var he *outposts.HelperError
 	require.ErrorAs(t, err, &he)
 	assert.Contains(t, he.FailureLine, "Connection timed out")
-	assert.Contains(t, out.String(), "5/7 helper failed")
+	assert.Contains(t, out.String(), "6/8 helper failed")
 	assert.Contains(t, out.String(), "boot failure: "+outposts.IPXEFailureMarker, "the progress shows the console's failure line")
 	require.Len(t, ec.ids, 1)
 
@@ -744,7 +744,7 @@ func TestSetupInterruptedResumes(t *testing.T) {
 	var out2 strings.Builder
 	res, err := wizard.Setup(context.Background(), w.options(name, &out2))
 	require.NoError(t, err, out2.String())
-	assert.Contains(t, out2.String(), "2/7 array done", out2.String())
+	assert.Contains(t, out2.String(), "3/8 array done", out2.String())
 	assert.Contains(t, out2.String(), "from an earlier run")
 	w.checkSetUp(name, before, res)
 	require.NoError(t, wizard.Abort(context.Background(), w.options(name, &out)))

@@ -92,6 +92,27 @@ func modelArray(t *testing.T, m *pmModel) storage.Array {
 	return arr
 }
 
+// arrayDo runs the two array steps as the runner would (the host step's
+// result is the map step's Prior) and returns both results.
+func arrayDo(t *testing.T, arr storage.Array, s *spec.Spec, id wizard.Identity) (host, maps apply.Result) {
+	t.Helper()
+	hs, ms := wizard.ArraySteps(arr, s, id)
+	ctx := context.Background()
+	host, err := hs.Do(ctx, apply.Env{Token: "tok"})
+	require.NoError(t, err)
+	maps, err = ms.Do(ctx, apply.Env{Token: "tok", Prior: apply.Results{wizard.StepArrayHost: host}})
+	require.NoError(t, err)
+	return host, maps
+}
+
+// arrayUndo undoes both in reverse, given only what is setup's.
+func arrayUndo(t *testing.T, arr storage.Array, s *spec.Spec, id wizard.Identity, host, maps apply.Result) {
+	t.Helper()
+	hs, ms := wizard.ArraySteps(arr, s, id)
+	require.NoError(t, ms.Undo(context.Background(), mine(maps)))
+	require.NoError(t, hs.Undo(context.Background(), mine(host)))
+}
+
 func mine(r apply.Result) apply.Result {
 	var out apply.Result
 	for _, x := range r.Resources {
@@ -106,12 +127,10 @@ func TestArrayStepReadsBackWhatTheArrayAssigned(t *testing.T) {
 	m := pmNewModel()
 	m.firstLUN = 7
 	s, id := unitSpec(t, "web01")
-	step := wizard.ArrayStep(modelArray(t, m), s, id)
-	ctx := context.Background()
+	arr := modelArray(t, m)
 	volsBefore := len(m.vols)
 
-	res, err := step.Do(ctx, apply.Env{Token: "tok"})
-	require.NoError(t, err)
+	host, res := arrayDo(t, arr, s, id)
 	assert.Equal(t, "7", res.Outputs["boot.lun"], "the LUN the array assigned, not the typed 0")
 	assert.Equal(t, "8", res.Outputs["data.0.lun"])
 	assert.Equal(t, pureIQN, res.Outputs["target"])
@@ -121,21 +140,22 @@ func TestArrayStepReadsBackWhatTheArrayAssigned(t *testing.T) {
 	assert.Equal(t, []string{id.InitiatorIQN}, m.hosts[0].iqns)
 	require.Len(t, m.conns, 2)
 	var created []string
-	for _, x := range res.Resources {
+	for _, x := range append(host.Resources, res.Resources...) {
 		if x.CreatedByUs {
 			created = append(created, x.Type)
 		}
 	}
 	assert.ElementsMatch(t, []string{wizard.ResArrayHost, wizard.ResArrayMapping, wizard.ResArrayMapping}, created, "volumes are never setup's")
 
-	// Again: the array finds the host and the maps; nothing new.
-	again, err := step.Do(ctx, apply.Env{Token: "tok"})
+	// Again (the host step journaled as before): nothing new on the array.
+	_, ms := wizard.ArraySteps(arr, s, id)
+	again, err := ms.Do(context.Background(), apply.Env{Token: "tok", Prior: apply.Results{wizard.StepArrayHost: host}})
 	require.NoError(t, err)
 	assert.Equal(t, res.Outputs, again.Outputs)
 	assert.Len(t, m.hosts, 1)
 	assert.Len(t, m.conns, 2)
 
-	require.NoError(t, step.Undo(ctx, mine(res)))
+	arrayUndo(t, arr, s, id, host, res)
 	assert.Empty(t, m.hosts)
 	assert.Empty(t, m.conns)
 	assert.Len(t, m.vols, volsBefore, "no volume deleted")
@@ -146,14 +166,28 @@ func TestArrayStepReadsBackWhatTheArrayAssigned(t *testing.T) {
 	}
 }
 
+// A crash after the host step, inside the maps: the maps never reached the
+// journal. Undoing the host alone still removes them (a map on setup's host
+// is setup's) before deleting the host.
+func TestArrayHostUndoRemovesUnjournaledMaps(t *testing.T) {
+	m := pmNewModel()
+	s, id := unitSpec(t, "web01")
+	arr := modelArray(t, m)
+	host, _ := arrayDo(t, arr, s, id)
+	require.Len(t, m.conns, 2)
+	hs, _ := wizard.ArraySteps(arr, s, id)
+	require.NoError(t, hs.Undo(context.Background(), mine(host)))
+	assert.Empty(t, m.hosts)
+	assert.Empty(t, m.conns)
+}
+
 func TestArrayStepLeavesAHostItDidNotCreate(t *testing.T) {
 	m := pmNewModel()
 	s, id := unitSpec(t, "web01")
 	m.hosts = append(m.hosts, &pmHost{name: naming.ArrayHost("web01"), iqns: []string{id.InitiatorIQN}})
-	step := wizard.ArrayStep(modelArray(t, m), s, id)
-	res, err := step.Do(context.Background(), apply.Env{Token: "tok"})
-	require.NoError(t, err)
-	assert.Empty(t, mine(res).Resources, "a host that existed, and its maps, are not setup's to undo")
+	host, res := arrayDo(t, modelArray(t, m), s, id)
+	assert.Empty(t, mine(host).Resources, "a host that existed is not setup's to undo")
+	assert.Empty(t, mine(res).Resources, "nor its maps")
 }
 
 func TestAppliedUserDataCarriesTheArraysValues(t *testing.T) {
@@ -200,15 +234,14 @@ func TestArrayStepNVMe(t *testing.T) {
 	m := pmNewModel()
 	s, id := unitSpec(t, "web01")
 	s.Storage.Protocol = "nvme-tcp"
-	step := wizard.ArrayStep(modelArray(t, m), s, id)
-	res, err := step.Do(context.Background(), apply.Env{Token: "tok"})
-	require.NoError(t, err)
+	arr := modelArray(t, m)
+	host, res := arrayDo(t, arr, s, id)
 	require.Len(t, m.hosts, 1)
 	assert.Equal(t, []string{id.HostNQN}, m.hosts[0].nqns)
 	assert.Empty(t, m.hosts[0].iqns)
 	assert.Equal(t, "nqn.2010-06.com.purestorage:flasharray.5f3c2a1b9d7e4c60", res.Outputs["target"])
 	assert.Equal(t, "192.168.60.20:4420", res.Outputs["portals"])
-	require.NoError(t, step.Undo(context.Background(), mine(res)))
+	arrayUndo(t, arr, s, id, host, res)
 	assert.Empty(t, m.hosts)
 	assert.Empty(t, m.conns)
 }

@@ -40,6 +40,7 @@ import (
 // journal unreadable to this binary (the runner refuses unknown steps).
 const (
 	StepLNI       = "lni"
+	StepArrayHost = "array-host"
 	StepArray     = "array"
 	StepRender    = "user-data"
 	StepTemplates = "launch-templates"
@@ -185,14 +186,90 @@ func (s *lniStep) Undo(ctx context.Context, r apply.Result) error {
 
 // ---- 2. Array ----
 
-// arrayStep finds or creates the workload's host with its initiator
-// identity, maps the boot and data volumes, and reads back the LUNs and the
-// target the array assigned. The storage.Array interface has no look-up
-// without create, so Find reports nothing and a resume re-runs Do, which is
-// find-or-create on the array (no duplicate host or map). A host counts as
-// created by setup only when EnsureHost created it in a Do whose result was
-// journaled (see the notes: a crash inside this step loses that proof, and
-// abort then leaves the host, the safe side).
+// arrayHostStep finds or creates the workload's host with its initiator
+// identity. It is a step of its own, journaled as soon as EnsureHost
+// returns, so that whether setup created the host survives a crash in the
+// maps that follow. The storage.Array interface has no look-up without
+// create, so Find reports nothing and a resume re-runs Do (find-or-create on
+// every vendor); only a crash between EnsureHost and this step's journal
+// entry loses the proof (abort then leaves the host: the safe side).
+type arrayHostStep struct {
+	arr      storage.Array
+	spec     *spec.Spec
+	identity Identity
+}
+
+func (s *arrayHostStep) Name() string { return StepArrayHost }
+
+func (s *arrayHostStep) Find(context.Context, apply.Env) (apply.Result, bool, error) {
+	return apply.Result{}, false, nil
+}
+
+func initiatorOf(s *spec.Spec, id Identity) string {
+	if s.Storage.Protocol == string(storage.NVMeTCP) {
+		return id.HostNQN
+	}
+	return id.InitiatorIQN
+}
+
+func (s *arrayHostStep) Do(ctx context.Context, _ apply.Env) (apply.Result, error) {
+	if err := s.arr.Login(ctx); err != nil {
+		return apply.Result{}, fmt.Errorf("array login: %w", err)
+	}
+	os := storage.Linux
+	if s.spec.GuestOS == string(storage.Windows) {
+		os = storage.Windows
+	}
+	ini := initiatorOf(s.spec, s.identity)
+	host, err := s.arr.EnsureHost(ctx, storage.HostSpec{Name: naming.ArrayHost(s.spec.Workload), Initiator: ini, Protocol: storage.Protocol(s.spec.Storage.Protocol), OS: os})
+	if err != nil {
+		return apply.Result{}, fmt.Errorf("array host %s with initiator %s: %w", naming.ArrayHost(s.spec.Workload), ini, err)
+	}
+	return apply.Result{
+		Resources: []record.Resource{{Type: ResArrayHost, ID: host.ID, CreatedByUs: host.Created,
+			Attrs: map[string]string{"name": host.Name, "initiator": ini, "vendor": s.spec.Storage.Vendor}}},
+		Outputs: map[string]string{"host.id": host.ID, "host.name": host.Name},
+	}, nil
+}
+
+// Undo deletes the host setup created, after removing any map of the
+// answers' volumes still on it (a map on setup's host is setup's, even one
+// a crash kept out of the journal).
+func (s *arrayHostStep) Undo(ctx context.Context, r apply.Result) error {
+	if len(r.Resources) == 0 {
+		return nil
+	}
+	if s.arr == nil {
+		return errors.New("abort needs the array to delete the host setup created: run setup --abort with the answers file")
+	}
+	if err := s.arr.Login(ctx); err != nil {
+		return fmt.Errorf("array login: %w", err)
+	}
+	vols, err := s.arr.Volumes(ctx)
+	if err != nil {
+		return fmt.Errorf("list array volumes: %w", err)
+	}
+	for _, x := range r.Resources {
+		h := storage.Host{ID: x.ID, Name: x.Attrs["name"]}
+		for _, w := range append([]spec.Volume{s.spec.Storage.Boot}, s.spec.Storage.Data...) {
+			if v, ok := volumeByName(vols, w.Volume); ok && !isGeneric(s.spec) {
+				if err := s.arr.Unmap(ctx, h, v); err != nil {
+					return fmt.Errorf("unmap %s from %s: %w", v.Name, h.Name, err)
+				}
+			}
+		}
+		if err := s.arr.DeleteHost(ctx, h); err != nil {
+			return fmt.Errorf("delete array host %s: %w", h.Name, err)
+		}
+	}
+	return nil
+}
+
+// arrayStep maps the boot and data volumes to the host of the step before
+// and reads back the LUNs and the target the array assigned. Find reports
+// nothing (see arrayHostStep); Do is find-or-create. A map is setup's when
+// the host is (journaled by arrayHostStep): on a host that existed the
+// array cannot tell who made a map, so it is left alone.
 type arrayStep struct {
 	arr      storage.Array
 	spec     *spec.Spec
@@ -203,13 +280,6 @@ func (s *arrayStep) Name() string { return StepArray }
 
 func (s *arrayStep) Find(context.Context, apply.Env) (apply.Result, bool, error) {
 	return apply.Result{}, false, nil
-}
-
-func (s *arrayStep) initiator() string {
-	if s.spec.Storage.Protocol == string(storage.NVMeTCP) {
-		return s.identity.HostNQN
-	}
-	return s.identity.InitiatorIQN
 }
 
 func volumeByName(vols []storage.Volume, name string) (storage.Volume, bool) {
@@ -231,16 +301,15 @@ func (s *arrayStep) Do(ctx context.Context, env apply.Env) (apply.Result, error)
 		return res, fmt.Errorf("list array volumes: %w", err)
 	}
 	proto := storage.Protocol(s.spec.Storage.Protocol)
-	os := storage.Linux
-	if s.spec.GuestOS == string(storage.Windows) {
-		os = storage.Windows
+	prior := env.Prior[StepArrayHost]
+	host := storage.Host{ID: prior.Outputs["host.id"], Name: prior.Outputs["host.name"], Initiators: []string{initiatorOf(s.spec, s.identity)}}
+	if host.ID == "" {
+		return res, errors.New("the array-host step journaled no host")
 	}
-	host, err := s.arr.EnsureHost(ctx, storage.HostSpec{Name: naming.ArrayHost(s.spec.Workload), Initiator: s.initiator(), Protocol: proto, OS: os})
-	if err != nil {
-		return res, fmt.Errorf("array host %s with initiator %s: %w", naming.ArrayHost(s.spec.Workload), s.initiator(), err)
+	hostOurs := false
+	for _, x := range prior.Resources {
+		hostOurs = hostOurs || (x.Type == ResArrayHost && x.ID == host.ID && x.CreatedByUs)
 	}
-	res.Resources = append(res.Resources, record.Resource{Type: ResArrayHost, ID: host.ID, CreatedByUs: host.Created,
-		Attrs: map[string]string{"name": host.Name, "initiator": s.initiator(), "vendor": s.spec.Storage.Vendor}})
 	res.Outputs["host.id"], res.Outputs["host.name"] = host.ID, host.Name
 	wanted := append([]spec.Volume{s.spec.Storage.Boot}, s.spec.Storage.Data...)
 	if isGeneric(s.spec) {
@@ -270,7 +339,7 @@ func (s *arrayStep) Do(ctx context.Context, env apply.Env) (apply.Result, error)
 		}
 		// A map on a host setup created is setup's; on a host that existed
 		// the array cannot tell us who made the map, so it is left alone.
-		res.Resources = append(res.Resources, record.Resource{Type: ResArrayMapping, ID: host.ID + "/" + vol.ID, CreatedByUs: host.Created,
+		res.Resources = append(res.Resources, record.Resource{Type: ResArrayMapping, ID: host.ID + "/" + vol.ID, CreatedByUs: hostOurs,
 			Attrs: map[string]string{"host": host.ID, "host_name": host.Name, "volume": vol.ID, "volume_name": vol.Name, "lun": strconv.Itoa(m.LUN)}})
 		res.Outputs[key+".lun"] = strconv.Itoa(m.LUN)
 		res.Outputs[key+".volume"] = vol.Name
@@ -296,14 +365,14 @@ func (s *arrayStep) Do(ctx context.Context, env apply.Env) (apply.Result, error)
 	return res, nil
 }
 
-// Undo unmaps what setup mapped, then deletes the host if setup created it.
+// Undo unmaps what setup mapped (the host goes with arrayHostStep's undo).
 // Volumes are never deleted.
 func (s *arrayStep) Undo(ctx context.Context, r apply.Result) error {
 	if len(r.Resources) == 0 {
 		return nil
 	}
 	if s.arr == nil {
-		return errors.New("abort needs the array to undo its host and maps: run setup --abort with the answers file")
+		return errors.New("abort needs the array to undo its maps: run setup --abort with the answers file")
 	}
 	if err := s.arr.Login(ctx); err != nil {
 		return fmt.Errorf("array login: %w", err)
@@ -316,14 +385,6 @@ func (s *arrayStep) Undo(ctx context.Context, r apply.Result) error {
 		v := storage.Volume{ID: x.Attrs["volume"], Name: x.Attrs["volume_name"]}
 		if err := s.arr.Unmap(ctx, h, v); err != nil {
 			return fmt.Errorf("unmap %s from %s: %w", v.Name, h.Name, err)
-		}
-	}
-	for _, x := range r.Resources {
-		if x.Type != ResArrayHost {
-			continue
-		}
-		if err := s.arr.DeleteHost(ctx, storage.Host{ID: x.ID, Name: x.Attrs["name"]}); err != nil {
-			return fmt.Errorf("delete array host %s: %w", x.Attrs["name"], err)
 		}
 	}
 	return nil

@@ -40,15 +40,15 @@ func newSetupCmd() *cobra.Command {
 		Short: "First-time setup: prepare the array, write both launch templates, launch on the primary, deploy the recovery stack",
 		Long: `setup applies an answers file (review it first with 'outposts-ha plan'):
 
-  1/7 lni               EnableLniAtDeviceIndex=1 on both subnets (only with --enable-lni)
-  2/7 array             find or create the host with the workload's initiator, map the
-                        boot and data volumes, read back the LUNs and the target
-  3/7 user-data         render the user data with what the array assigned
-  4/7 launch-templates  write lt-<w>-primary and lt-<w>-recovery
-  5/7 helper            launch the instance from lt-<w>-primary and wait for its checks
-  6/7 stack             upload the embedded function, deploy autorestart-<w> through the
+  1/8 lni               EnableLniAtDeviceIndex=1 on both subnets (only with --enable-lni)
+  2/8 array-host        find or create the host with the workload's initiator identity
+  3/8 array             map the boot and data volumes, read back the LUNs and the target
+  4/8 user-data         render the user data with what the array assigned
+  5/8 launch-templates  write lt-<w>-primary and lt-<w>-recovery
+  6/8 helper            launch the instance from lt-<w>-primary and wait for its checks
+  7/8 stack             upload the embedded function, deploy autorestart-<w> through the
                         CloudFormation service role an administrator created
-  7/7 record            store the workload record in SSM under /outposts-ha/<w>/
+  8/8 record            store the workload record in SSM under /outposts-ha/<w>/
 
 Nothing is created before the checks pass and --yes confirms. Every step is
 journaled in SSM (/outposts-ha/<w>/journal, mirrored into --out): run setup again

@@ -106,7 +106,7 @@ failover:
 
 	stdout, stderr, code := runCLI(t, "setup", answers, "--yes", "--enable-lni", "--out", out)
 	require.Equal(t, exitOK, code, stdout+stderr)
-	assert.Contains(t, stdout, "7/7 record done")
+	assert.Contains(t, stdout, "8/8 record done")
 	assert.FileExists(t, filepath.Join(out, "journal.json"))
 	assert.FileExists(t, filepath.Join(out, "record.json"))
 	require.NotNil(t, proxy.LNI(subB))
