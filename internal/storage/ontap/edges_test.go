@@ -415,3 +415,30 @@ func TestServiceShapesAndDeleteByID(t *testing.T) {
 	require.NoError(t, d.c.DeleteHost(ctx, storage.Host{ID: o.host.ID}), "no initiators given: nothing to compare")
 	d.m.set(func(m *ontapModel) { assert.Empty(t, m.igroups) })
 }
+
+// TestNamespaceMapLostAnswer: the namespace map is made but the POST's answer
+// is a 500: the re-read finds it and Map succeeds with the array's ID.
+func TestNamespaceMapLostAnswer(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(m *ontapModel, c *ontap.Config) {
+		m.nvmeOn = true
+		c.Protocol = storage.NVMeTCP
+	})
+	vols, err := f.c.Volumes(ctx)
+	require.NoError(t, err)
+	h, err := f.c.EnsureHost(ctx, storage.HostSpec{Name: hostName, Initiator: hostNQN, Protocol: storage.NVMeTCP})
+	require.NoError(t, err)
+	f.m.set(func(m *ontapModel) {
+		m.override = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost || r.URL.Path != "/api/protocols/nvme/subsystem-maps" {
+				return false
+			}
+			m.subMaps = append(m.subMaps, mSubMap{ns: vols[0].ID, sub: h.ID, nsid: 6})
+			writeErr(w, 500, "", "internal error", "")
+			return true
+		}
+	})
+	got, err := f.c.Map(ctx, h, vols[0], -1)
+	require.NoError(t, err)
+	assert.Equal(t, 6, got.LUN)
+}
