@@ -123,6 +123,12 @@ func (s *Store) acquireLease(ctx context.Context, runID, owner, action string, t
 	if !awsx.IsAlreadyExists(err) && awsx.Code(err) != "TooManyUpdates" {
 		return Acquired{}, fmt.Errorf("take the apply lease %s: %w", name, err)
 	}
+	if raw, ver, rerr := s.read(ctx, name); rerr == nil && raw == value {
+		// Our own create landed and its answer was lost; the SDK's retry then
+		// met the parameter it had just made. The lease is ours.
+		s.markCreated(name)
+		return Acquired{Lease: mine, Version: ver}, nil
+	}
 	cur, ver, err := s.GetLease(ctx)
 	if errors.Is(err, ErrNotFound) {
 		return Acquired{}, fmt.Errorf("take the apply lease %s: it vanished while being taken (deleted by an abort?); run again", name)
@@ -247,6 +253,12 @@ func (s *Store) swap(ctx context.Context, cur Lease, base int64, edit func(*Leas
 		return Lease{}, 0, fmt.Errorf("write the apply lease %s: %w", name, err)
 	}
 	if out.Version == base+1 {
+		return next, out.Version, nil
+	}
+	if raw, _, rerr := s.read(ctx, name+":"+strconv.FormatInt(base+1, 10)); rerr == nil && raw == value {
+		// Version base+1 is this very write: the SDK retried a request whose
+		// answer was lost after it had landed, so the same value was written
+		// twice. The first write after base is ours, so the swap is won.
 		return next, out.Version, nil
 	}
 	winner, _, err := s.getLease(ctx, name+":"+strconv.FormatInt(base+1, 10))

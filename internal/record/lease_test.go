@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -184,4 +185,50 @@ func TestBreakLease(t *testing.T) {
 	assert.Contains(t, got.Message(), "broke the apply lease of run run-a")
 	_, err = a.RenewLease(ctx, "run-a", 30*time.Minute)
 	require.ErrorIs(t, err, record.ErrLeaseLost)
+}
+
+// retriedSSM is the in-memory fake behind a transport that loses the answer of
+// every PutParameter after it landed, so the SDK's retry sends it again: each
+// write lands twice and the caller sees only the second answer (a later
+// version, or ParameterAlreadyExists for a create).
+type retriedSSM struct{ *recordtest.SSM }
+
+func (r retriedSSM) PutParameter(ctx context.Context, in *ssm.PutParameterInput, o ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	if _, err := r.SSM.PutParameter(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return r.SSM.PutParameter(ctx, in, o...)
+}
+
+// A run whose own lease writes were retried after landing still holds its
+// lease: the create that meets its own parameter, and a renewal whose write
+// landed twice (versions base+1 and base+2), are wins, not a lost lease. This
+// was the "apply lease lost" flake of the setup integration tests under load.
+func TestLeaseOwnRetriedWritesAreNotALoss(t *testing.T) {
+	ctx := context.Background()
+	f := &recordtest.SSM{}
+	c := &clock{now: t0}
+	s := &record.Store{SSM: retriedSSM{f}, Workload: "web01", Now: c.Now}
+
+	got, err := s.AcquireLease(ctx, "run-a", "host-a", "apply", 30*time.Minute)
+	require.NoError(t, err, "a create that met its own landed write is ours")
+	assert.Nil(t, got.TakenOver)
+
+	c.Add(5 * time.Minute)
+	l, err := s.RenewLease(ctx, "run-a", 30*time.Minute)
+	require.NoError(t, err, "a renewal written twice is still ours")
+	assert.Equal(t, "run-a", l.RunID)
+	assert.Equal(t, t0.Add(35*time.Minute), l.Expires)
+
+	// Another run still cannot take it while it is live.
+	other := leaseStore(f, c)
+	_, err = other.AcquireLease(ctx, "run-b", "host-b", "apply", 30*time.Minute)
+	var held *record.LeaseHeldError
+	require.ErrorAs(t, err, &held)
+	assert.Equal(t, "run-a", held.Holder.RunID)
+
+	require.NoError(t, s.ReleaseLease(ctx, "run-a"))
+	cur, _, err := s.GetLease(ctx)
+	require.NoError(t, err)
+	assert.True(t, cur.Released)
 }
