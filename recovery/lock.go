@@ -146,6 +146,12 @@ func (e *Engine) acquire(ctx context.Context, r *run) (Lock, int64, bool, error)
 		if err != nil {
 			return Lock{}, 0, false, fmt.Errorf("take lock: %w", err)
 		}
+		if cur.Owner == mine.Owner && cur.Token == mine.Token {
+			// Our own create landed and its answer was lost: the SDK's retry
+			// met the parameter it had just made. The lock is ours.
+			e.log.Info("lock create landed before its retry; the lock is ours", "token", cur.Token)
+			return cur, 0, true, nil
+		}
 		switch {
 		case cur.State == LockLaunched:
 			return cur, ver, false, nil
@@ -195,6 +201,12 @@ func (e *Engine) claim(ctx context.Context, next *Lock, base Lock, baseVer int64
 		return false, err
 	}
 	if ver == baseVer+1 {
+		return true, nil
+	}
+	if first, _, err := readLock(ctx, e.ssm, naming.LockParam(e.cfg.Workload)+":"+strconv.FormatInt(baseVer+1, 10)); err == nil &&
+		first.Owner == next.Owner && first.Attempt == next.Attempt {
+		// The first write after baseVer is this very swap: the SDK retried a
+		// write whose answer was lost after it landed, so it landed twice.
 		return true, nil
 	}
 	if next.State == LockLaunching {

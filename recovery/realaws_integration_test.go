@@ -8,6 +8,7 @@ package recovery_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +81,62 @@ func TestTooManyUpdatesLoserDoesNotReportFailure(t *testing.T) {
 			notes := w.notifications(t)
 			require.Len(t, notes, 1, "only the winner's notification")
 			assert.Equal(t, recovery.KindFailedOver, notes[0].Kind)
+		})
+	}
+}
+
+// retriedLock makes every write of the lock land twice, as when a transport
+// loses the answer of a write that had landed and the SDK sends it again: the
+// caller sees only the second answer (ParameterAlreadyExists for a create, a
+// version two above the one it read for an overwrite).
+type retriedLock struct {
+	recovery.SSM
+	lock string
+	n    atomic.Int32
+}
+
+func (d *retriedLock) PutParameter(ctx context.Context, in *ssm.PutParameterInput, o ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	if aws.ToString(in.Name) != d.lock {
+		return d.SSM.PutParameter(ctx, in, o...)
+	}
+	d.n.Add(1)
+	if _, err := d.SSM.PutParameter(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return d.SSM.PutParameter(ctx, in, o...)
+}
+
+// A delivery whose own lock writes were retried after landing still owns the
+// lock and launches once: its create meeting its own parameter, and a takeover
+// of a failed lock whose write landed twice, are wins. Before the fix the
+// create case waited for "another delivery" (itself) until its lease ran out,
+// and the takeover case stood down as a lost swap: no failover at all.
+func TestOwnRetriedLockWritesStillLaunch(t *testing.T) {
+	t.Parallel()
+	for _, takeover := range []bool{false, true} {
+		t.Run(map[bool]string{false: "create", true: "takeover"}[takeover], func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.setAlarm(t, cwtypes.StateValueAlarm)
+			if takeover {
+				failed := recovery.Lock{Token: "00112233445566778899aabbccddeeff", Alarm: w.statusAlarm(), State: recovery.LockFailed,
+					Owner: "first-run", Attempt: 1, Primary: w.primary, Error: "InsufficientInstanceCapacity"}
+				b, err := json.Marshal(failed)
+				require.NoError(t, err)
+				w.putParam(t, naming.LockParam(w.workload), string(b))
+			}
+			dec := &retriedLock{lock: naming.LockParam(w.workload)}
+			clk := recovery.NewFakeClock(time.Now())
+			e := w.engine(t, options{ec2: failingPrimary(w), clock: clk,
+				ssm: func(next recovery.SSM) recovery.SSM { dec.SSM = next; return dec }})
+			ctx, cancel := clk.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			res, err := e.HandleAlarm(ctx, w.alarmEvent(t, "ALARM", time.Now()))
+			require.NoError(t, err)
+			assert.Equal(t, recovery.OutcomeLaunched, res.Outcome, "reason: %s", res.Reason)
+			assert.Positive(t, dec.n.Load(), "the lock writes went through the doubling transport")
+			assert.Len(t, w.recoveryInstances(t), 1)
+			assert.Equal(t, 1, w.calls.Count("RunInstances"))
 		})
 	}
 }
