@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -114,7 +115,7 @@ func parseOneDocument(data []byte, field string) (*yaml.Node, Problems) {
 	return &root, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 
 // yamlProblem turns a yaml.v3 error into the answers file's language: the
 // line, what is wrong, and a fix; tabs used for indentation are named as such.
@@ -124,7 +125,7 @@ func yamlProblem(field string, err error, data []byte) Problem {
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		msg = "line " + m[1] + ": " + m[2]
 	}
 	if strings.Contains(msg, "excessive aliasing") {
@@ -217,7 +218,7 @@ func nodeName(n *yaml.Node) string {
 	return "text"
 }
 
-var plainDecimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+var plainDecimalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`) })
 
 func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 	if !w.b.take() {
@@ -259,7 +260,7 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.add(path, "is "+nodeName(n)+" but must be a whole number", "write a plain decimal number, e.g. 1")
 			return
 		}
-		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 || !plainDecimalRE.MatchString(n.Value) {
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 || !plainDecimalRE().MatchString(n.Value) {
 			w.add(path, "is "+sanboot.QuoteShort(n.Value)+" but must be a whole number in plain decimal",
 				"write it without quotes, leading zeros, '+', '_' or 0x/0o prefixes (YAML reads 017 as octal 15), e.g. 17")
 			return

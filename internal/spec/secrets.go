@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,7 +19,9 @@ import (
 // csr_attributes challengePassword (OID 1.2.840.113549.1.9.7), ubuntu_pro
 // token, salt_minion private_key, ssh_keys (host private keys), and the users
 // and chpasswd password keys.
-var secretKeyRE = regexp.MustCompile(`^(password|passwd|hashed_passwd|plain_text_passwd|chpasswd|secret|api_?token|token|auth_?token|access_?token|chap_?password|chap_?secret|dh_?chap_?\w*key|mutual_password|private_?key|ssh_keys|trust_password|activation_key|validation_key|validation_cert|registration_key|private_cert|challengepassword|1\.2\.840\.113549\.1\.9\.7|\w+_password|\w+_secret|\w+_token|\w+_private_key|secret_access_key|aws_secret_access_key)$`)
+var secretKeyRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(password|passwd|hashed_passwd|plain_text_passwd|chpasswd|secret|api_?token|token|auth_?token|access_?token|chap_?password|chap_?secret|dh_?chap_?\w*key|mutual_password|private_?key|ssh_keys|trust_password|activation_key|validation_key|validation_cert|registration_key|private_cert|challengepassword|1\.2\.840\.113549\.1\.9\.7|\w+_password|\w+_secret|\w+_token|\w+_private_key|secret_access_key|aws_secret_access_key)$`)
+})
 
 // notSecretKeys are keys the patterns above would match that hold no secret.
 var notSecretKeys = map[string]bool{"lock_passwd": true, "ssh_pwauth": true}
@@ -29,13 +32,15 @@ func isSecretKey(k string) bool {
 	if notSecretKeys[n] || strings.HasSuffix(n, "_arn") {
 		return false
 	}
-	return secretKeyRE.MatchString(n)
+	return secretKeyRE().MatchString(n)
 }
 
 // secretValueRE matches values that carry a secret whatever their key: a PEM
 // private key, a WireGuard private key line, a password option on a command
 // line, or a URL with a password in its user info.
-var secretValueRE = regexp.MustCompile(`(?i)(-----BEGIN [A-Z ]*PRIVATE KEY-----|\bPrivateKey\s*=|(^|\s)--?(password|passwd|pass)[=\s]+[^\s-]|\b(password|passwd)=\S|[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@)`)
+var secretValueRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(-----BEGIN [A-Z ]*PRIVATE KEY-----|\bPrivateKey\s*=|(^|\s)--?(password|passwd|pass)[=\s]+[^\s-]|\b(password|passwd)=\S|[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@)`)
+})
 
 const secretFix = "store it in Secrets Manager and give its ARN (credentials.secret_arn / chap_secret_arn), or name an environment variable (credentials.env)"
 
@@ -89,7 +94,7 @@ func (w *secretWalker) walk(n *yaml.Node, path string) {
 			w.walk(c, fmt.Sprintf("%s[%d]", path, i))
 		}
 	case yaml.ScalarNode:
-		if w.values && secretValueRE.MatchString(n.Value) {
+		if w.values && secretValueRE().MatchString(n.Value) {
 			w.ps = append(w.ps, Problem{Field: field, Message: "holds what looks like a secret (a private key, a password option or user:password@ in a URL); the answers file never carries secrets", Fix: w.fix})
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -55,20 +56,22 @@ func (ps Problems) Fields() []string {
 }
 
 var (
-	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	amiRE      = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	outpostRE  = regexp.MustCompile(`^op-[0-9a-f]{17}$`)
-	itypeRE    = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`)
-	keyPairRE  = regexp.MustCompile(`^[A-Za-z0-9 ._:/@-]{1,255}$`)
-	profileRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`)
-	volNameRE  = regexp.MustCompile(`^[A-Za-z0-9/_.:-]{1,255}$`)
-	svmRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,47}$`)
-	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@\\-]{1,64}$`)
+	subnetRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`) })
+	sgRE       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`) })
+	amiRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`) })
+	outpostRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^op-[0-9a-f]{17}$`) })
+	itypeRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`) })
+	keyPairRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9 ._:/@-]{1,255}$`) })
+	profileRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`) })
+	envNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`) })
+	volNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_.:-]{1,255}$`) })
+	svmRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,47}$`) })
+	userNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.@\\-]{1,64}$`) })
 	// emailRE is the address form the recovery stack's NotificationEmail
 	// parameter accepts (CloudFormation enforces the same pattern).
-	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+	emailRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+	})
 )
 
 // Vendors and protocols the tool supports.
@@ -279,7 +282,7 @@ func (s *Spec) validateManagement(c *checker) {
 	}
 	if cr.Env != "" {
 		n++
-		if !envNameRE.MatchString(cr.Env) {
+		if !envNameRE().MatchString(cr.Env) {
 			c.add("storage.management.credentials.env", q(cr.Env)+" is not an environment variable name", "use uppercase letters, digits and '_', e.g. ARRAY_PASSWORD")
 		}
 	}
@@ -298,13 +301,13 @@ func (s *Spec) validateManagement(c *checker) {
 		c.add("storage.management.username", "is empty", "give the array user the tool logs in as")
 	case !needsUser && m.Username != "":
 		c.add("storage.management.username", "is not used by Pure FlashArray", "remove it; the API token in the credentials identifies the user")
-	case m.Username != "" && !userNameRE.MatchString(m.Username):
+	case m.Username != "" && !userNameRE().MatchString(m.Username):
 		c.add("storage.management.username", q(m.Username)+" has characters arrays do not accept", "use letters, digits, '_', '.', '@', '-'")
 	}
 	if s.Storage.Vendor == "ontap" {
 		if m.SVM == "" {
 			c.add("storage.management.svm", "is empty", "name the storage VM (SVM) that serves the LUNs")
-		} else if !svmRE.MatchString(m.SVM) {
+		} else if !svmRE().MatchString(m.SVM) {
 			c.add("storage.management.svm", q(m.SVM)+" is not an SVM name", "use letters, digits, '_', '.', '-'")
 		}
 	} else if m.SVM != "" {
@@ -312,7 +315,7 @@ func (s *Spec) validateManagement(c *checker) {
 	}
 }
 
-var ontapLUNPathRE = regexp.MustCompile(`^/vol/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}$`)
+var ontapLUNPathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/vol/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}$`) })
 
 func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, protoOK bool, subnet netip.Prefix) {
 	generic := s.Storage.Vendor == "generic"
@@ -337,12 +340,12 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, prot
 		switch {
 		case v.Volume == "":
 			c.add(field+".volume", "is empty", "name the array volume by its ONTAP LUN path, /vol/VOLUME/LUN")
-		case !ontapLUNPathRE.MatchString(v.Volume):
+		case !ontapLUNPathRE().MatchString(v.Volume):
 			c.add(field+".volume", q(v.Volume)+" is not an ONTAP LUN path", "write it as /vol/VOLUME/LUN (or /vol/VOLUME/QTREE/LUN)")
 		}
 	case v.Volume == "":
 		c.add(field+".volume", "is empty", "name the array volume")
-	case !volNameRE.MatchString(v.Volume):
+	case !volNameRE().MatchString(v.Volume):
 		c.add(field+".volume", q(v.Volume)+" has characters array volume names cannot have", "use letters, digits, '/', '_', '.', ':', '-'")
 	}
 	if v.Target != "" && protoOK {
@@ -441,7 +444,7 @@ func (s *Spec) validateOutposts(c *checker) {
 		switch {
 		case v == "":
 			c.add(field, "is empty", "give the subnet ID of that Outposts server, e.g. subnet-0abc1234def567890")
-		case !subnetRE.MatchString(v):
+		case !subnetRE().MatchString(v):
 			c.add(field, q(v)+" is not a subnet ID", "use subnet- followed by 8 or 17 hex digits")
 		}
 	}
@@ -451,7 +454,7 @@ func (s *Spec) validateOutposts(c *checker) {
 		c.add("outposts.secondary_subnet", "is the same subnet as the primary", "give the subnet of the second Outposts server: N+1 needs two servers")
 	}
 	for _, f := range []struct{ name, v string }{{"outposts.primary_outpost", o.PrimaryOutpost}, {"outposts.secondary_outpost", o.SecondaryOutpost}} {
-		if f.v != "" && !outpostRE.MatchString(f.v) {
+		if f.v != "" && !outpostRE().MatchString(f.v) {
 			c.add(f.name, q(f.v)+" is not an Outpost ID", "use op- followed by 17 hex digits")
 		}
 	}
@@ -473,14 +476,14 @@ func (s *Spec) validateInstance(c *checker) {
 			c.add(field, q(v)+" is not "+what, fix)
 		}
 	}
-	req("instance.type", in.Type, itypeRE, "an EC2 instance type", "use a type both Outposts servers offer, e.g. c6id.2xlarge")
-	req("instance.helper_ami", in.HelperAMI, amiRE, "an AMI ID", "give the iPXE helper AMI (iscsi) or LocalBoot AMI (nvme-tcp) ID, ami-...")
-	req("instance.security_group", in.SecurityGroup, sgRE, "a security group ID", "give sg- followed by 8 or 17 hex digits")
-	req("instance.instance_profile", in.InstanceProfile, profileRE, "an instance profile name", "give the instance profile NAME whose role may read the CHAP secrets")
-	if in.KeyPair != "" && !keyPairRE.MatchString(in.KeyPair) {
+	req("instance.type", in.Type, itypeRE(), "an EC2 instance type", "use a type both Outposts servers offer, e.g. c6id.2xlarge")
+	req("instance.helper_ami", in.HelperAMI, amiRE(), "an AMI ID", "give the iPXE helper AMI (iscsi) or LocalBoot AMI (nvme-tcp) ID, ami-...")
+	req("instance.security_group", in.SecurityGroup, sgRE(), "a security group ID", "give sg- followed by 8 or 17 hex digits")
+	req("instance.instance_profile", in.InstanceProfile, profileRE(), "an instance profile name", "give the instance profile NAME whose role may read the CHAP secrets")
+	if in.KeyPair != "" && !keyPairRE().MatchString(in.KeyPair) {
 		c.add("instance.key_pair", q(in.KeyPair)+" is not a key pair name", "use the EC2 key pair name, or leave it out")
 	}
-	if r := in.InstanceProfileRole; r != "" && (!profileRE.MatchString(r) || len(r) > 64) {
+	if r := in.InstanceProfileRole; r != "" && (!profileRE().MatchString(r) || len(r) > 64) {
 		c.add("instance.instance_profile_role", q(r)+" is not an IAM role name (at most 64 characters)", "give the role name inside the instance profile, or leave it out")
 	}
 	if in.InstanceProfileRole == "" && len(in.InstanceProfile) > 64 {
@@ -555,7 +558,7 @@ func (s *Spec) validateFailover(c *checker) {
 	switch {
 	case f.NotificationEmail == "":
 		c.add("failover.notification_email", "is empty", "give the on-call address that receives failover and approval notices")
-	case !emailRE.MatchString(f.NotificationEmail):
+	case !emailRE().MatchString(f.NotificationEmail):
 		c.add("failover.notification_email", q(f.NotificationEmail)+" is not a plain email address", "write it as name@example.com: letters, digits and . _ % + - before the @, without a display name")
 	}
 }
@@ -645,7 +648,7 @@ func splitFix(s string) (msg, fix string) {
 	return s, ""
 }
 
-var hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+var hostLabelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`) })
 
 func endpointProblem(e string) (msg, fix string) {
 	const plain = "give a plain https://host[:port] URL: only scheme, host and port, e.g. https://array.example.net or https://10.0.0.5:8443"
@@ -704,7 +707,7 @@ func endpointProblem(e string) (msg, fix string) {
 		return "host name is longer than 253 characters", plain
 	}
 	for _, l := range labels {
-		if !hostLabelRE.MatchString(l) {
+		if !hostLabelRE().MatchString(l) {
 			return "host " + q(host) + " is not a valid host name", "use letters, digits and '-' between dots, e.g. array1.example.net"
 		}
 	}
