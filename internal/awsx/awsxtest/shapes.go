@@ -81,7 +81,7 @@ var validationCode = map[string]string{
 	uidEC2: "InvalidParameterValue", uidSSM: "ValidationException", uidSNS: "InvalidParameter",
 	uidCFN: "ValidationError", uidCW: "InvalidParameterValue", uidLambda: "InvalidParameterValueException",
 	uidS3: "InvalidArgument", uidIAM: "ValidationError", uidSQS: "InvalidParameterValue",
-	uidSecrets: "InvalidParameterException",
+	uidSecrets: "InvalidParameterException", "outposts-2019-12-03": "ValidationException",
 }
 
 // checkShapes runs the model constraints of one input.

@@ -54,6 +54,7 @@ type member struct {
 var services = map[string]string{
 	"ec2": "ec2", "ssm": "ssm", "sns": "sns", "cloudformation": "cloudformation", "cloudwatch": "cloudwatch",
 	"lambda": "lambda", "s3": "s3", "iam": "iam", "sqs": "sqs", "secretsmanager": "secretsmanager", "sts": "sts",
+	"outposts": "outposts",
 }
 
 func load(dir string) (*model, error) {
