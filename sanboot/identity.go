@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -20,12 +21,20 @@ const MaxNameLen = 223
 const DefaultIQNAuthority = "iqn.2006-03.com.amazon.aws"
 
 var (
-	iqnRE          = regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]+)?$`)
-	iqnAuthorityRE = regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
-	euiRE          = regexp.MustCompile(`^eui\.[0-9a-f]{16}$`)
-	naaRE          = regexp.MustCompile(`^naa\.([0-9a-f]{16}|[0-9a-f]{32})$`)
-	nqnRE          = regexp.MustCompile(`^nqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9._:-]+)?$`)
-	nqnUUIDRE      = regexp.MustCompile(`^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	iqnRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]+)?$`)
+	})
+	iqnAuthorityRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+	})
+	euiRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^eui\.[0-9a-f]{16}$`) })
+	naaRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^naa\.([0-9a-f]{16}|[0-9a-f]{32})$`) })
+	nqnRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^nqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9._:-]+)?$`)
+	})
+	nqnUUIDRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	})
 )
 
 // ValidateIQN checks an iSCSI name in iqn., eui. or naa. form. Names are
@@ -44,15 +53,15 @@ func ValidateIQN(s string) error {
 	}
 	switch {
 	case strings.HasPrefix(s, "iqn."):
-		if !iqnRE.MatchString(s) {
+		if !iqnRE().MatchString(s) {
 			return fmt.Errorf("%s is not iqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', ':'", QuoteShort(s))
 		}
 	case strings.HasPrefix(s, "eui."):
-		if !euiRE.MatchString(s) {
+		if !euiRE().MatchString(s) {
 			return fmt.Errorf("%s is not eui. followed by 16 hex digits", QuoteShort(s))
 		}
 	case strings.HasPrefix(s, "naa."):
-		if !naaRE.MatchString(s) {
+		if !naaRE().MatchString(s) {
 			return fmt.Errorf("%s is not naa. followed by 16 or 32 hex digits", QuoteShort(s))
 		}
 	default:
@@ -74,12 +83,12 @@ func ValidateNQN(s string) error {
 		return fmt.Errorf("%s has uppercase letters: write it in lowercase", QuoteShort(s))
 	}
 	if strings.HasPrefix(s, "nqn.2014-08.org.nvmexpress:uuid:") {
-		if !nqnUUIDRE.MatchString(s) {
+		if !nqnUUIDRE().MatchString(s) {
 			return fmt.Errorf("%s is not nqn.2014-08.org.nvmexpress:uuid: followed by a lowercase UUID", QuoteShort(s))
 		}
 		return nil
 	}
-	if !nqnRE.MatchString(s) {
+	if !nqnRE().MatchString(s) {
 		return fmt.Errorf("%s is not nqn.YYYY-MM.reversed.domain[:unique] with only a-z, 0-9, '-', '.', '_', ':'", QuoteShort(s))
 	}
 	return nil
@@ -87,7 +96,7 @@ func ValidateNQN(s string) error {
 
 // ValidateIQNAuthority checks the iqn.YYYY-MM.reversed.domain prefix used for generated IQNs.
 func ValidateIQNAuthority(s string) error {
-	if !iqnAuthorityRE.MatchString(s) {
+	if !iqnAuthorityRE().MatchString(s) {
 		return fmt.Errorf("%s is not iqn.YYYY-MM.reversed.domain (lowercase, no ':' part)", QuoteShort(s))
 	}
 	return nil

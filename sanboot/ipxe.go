@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,14 +56,16 @@ type StaticAddress struct {
 const FailureMarker = "OUTPOSTS-HA-SANBOOT-FAILED"
 
 var (
-	secretARNRE = regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	secretARNRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	})
 	// efiPathRE allows a backslash-separated path of plain file-name characters.
-	efiPathRE = regexp.MustCompile(`^\\[A-Za-z0-9_.-]+(\\[A-Za-z0-9_.-]+)*$`)
+	efiPathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\\[A-Za-z0-9_.-]+(\\[A-Za-z0-9_.-]+)*$`) })
 )
 
 // ValidateSecretARN checks a Secrets Manager secret ARN.
 func ValidateSecretARN(s string) error {
-	m := secretARNRE.FindStringSubmatch(s)
+	m := secretARNRE().FindStringSubmatch(s)
 	if m == nil {
 		return fmt.Errorf("%s is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", QuoteShort(s))
 	}
@@ -82,7 +85,7 @@ func ValidateSecretARN(s string) error {
 
 // ValidateEFIPath checks a UEFI loader path such as \EFI\redhat\shimx64.efi.
 func ValidateEFIPath(s string) error {
-	if len(s) > 255 || !efiPathRE.MatchString(s) {
+	if len(s) > 255 || !efiPathRE().MatchString(s) {
 		return fmt.Errorf("%s is not a UEFI path like \\EFI\\redhat\\shimx64.efi (backslashes, letters, digits, '_', '.', '-')", QuoteShort(s))
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -50,8 +51,8 @@ func QuoteShort(s string) string {
 }
 
 var (
-	dottedRE  = regexp.MustCompile(`^[0-9]+(\.[0-9]*)*$`)
-	hostishRE = regexp.MustCompile(`^[A-Za-z0-9._-]*[A-Za-z_-][A-Za-z0-9._-]*$`)
+	dottedRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(\.[0-9]*)*$`) })
+	hostishRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]*[A-Za-z_-][A-Za-z0-9._-]*$`) })
 )
 
 func portalErr(s, reason string) error { return &PortalError{Value: s, Reason: reason} }
@@ -114,9 +115,9 @@ func ParsePortal(s string, defaultPort uint16) (Portal, error) {
 	a, err := netip.ParseAddr(host)
 	if err != nil {
 		switch {
-		case dottedRE.MatchString(host):
+		case dottedRE().MatchString(host):
 			return Portal{}, portalErr(s, "is not a valid IPv4 address: write IP[:port] with four numbers 0-255 separated by dots, without leading zeros, e.g. 192.168.50.10:3260")
-		case hostishRE.MatchString(host):
+		case hostishRE().MatchString(host):
 			return Portal{}, portalErr(s, "is a host name, and only IP literals work at boot (iPXE on the SAN interface has no DNS server it can count on): write the portal's address as IP[:port]")
 		}
 		return Portal{}, portalErr(s, "is not IP[:port] (IPv6 with a port goes in brackets: [fd00::1]:3260)")

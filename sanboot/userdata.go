@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -42,8 +43,8 @@ type Part struct {
 }
 
 var (
-	contentTypeRE = regexp.MustCompile(`^[a-z]+/[a-z0-9][a-z0-9.+-]{0,126}$`)
-	filenameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	contentTypeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+/[a-z0-9][a-z0-9.+-]{0,126}$`) })
+	filenameRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 )
 
 // Multipart renders parts as a MIME multipart/mixed document, the form
@@ -55,10 +56,10 @@ func Multipart(parts []Part) ([]byte, error) {
 		return nil, fmt.Errorf("multipart user data needs at least one part")
 	}
 	for i, p := range parts {
-		if !contentTypeRE.MatchString(p.ContentType) {
+		if !contentTypeRE().MatchString(p.ContentType) {
 			return nil, fmt.Errorf("part %d content type %q is not type/subtype in lowercase", i+1, p.ContentType)
 		}
-		if !filenameRE.MatchString(p.Filename) {
+		if !filenameRE().MatchString(p.Filename) {
 			return nil, fmt.Errorf("part %d file name %q: use 1-64 letters, digits, '.', '_' or '-'", i+1, p.Filename)
 		}
 		if err := checkText(p.Content); err != nil {
@@ -440,7 +441,7 @@ func (s UserDataSpec) extraParts(ours []Part) ([]Part, error) {
 	}
 	out := make([]Part, 0, len(s.Extra))
 	for i, p := range s.Extra {
-		if !filenameRE.MatchString(p.Filename) || names[p.Filename] {
+		if !filenameRE().MatchString(p.Filename) || names[p.Filename] {
 			return nil, fmt.Errorf("extra part %d file name %q: use a unique name of 1-64 letters, digits, '.', '_' or '-'", i+1, p.Filename)
 		}
 		names[p.Filename] = true
