@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"sync"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/recovery"
@@ -91,13 +92,13 @@ const (
 )
 
 var (
-	emailRE     = regexp.MustCompile(emailPattern)
-	roleRE      = regexp.MustCompile(rolePattern)
-	instanceRE  = regexp.MustCompile(instancePattern)
-	outpostRE   = regexp.MustCompile(outpostPattern)
-	bucketRE    = regexp.MustCompile(bucketPattern)
-	bundleKeyRE = regexp.MustCompile(bundleKeyPattern)
-	regionRE    = regexp.MustCompile(regionPattern)
+	emailRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(emailPattern) })
+	roleRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(rolePattern) })
+	instanceRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(instancePattern) })
+	outpostRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(outpostPattern) })
+	bucketRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(bucketPattern) })
+	bundleKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(bundleKeyPattern) })
+	regionRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(regionPattern) })
 )
 
 // Names of the stack's resources, derived from the workload name only.
@@ -150,7 +151,7 @@ func (c Config) normalized() (Config, error) {
 	if c.Region == "" {
 		return c, errors.New("region is empty: set the AWS Region the workload runs in, for example us-west-2")
 	}
-	if !regionRE.MatchString(c.Region) {
+	if !regionRE().MatchString(c.Region) {
 		return c, fmt.Errorf("region %q is not an AWS Region name such as us-west-2", c.Region)
 	}
 	want := partitionFor(c.Region)
@@ -184,24 +185,24 @@ func (c Config) normalized() (Config, error) {
 	if c.InstanceProfileRole == "" {
 		return c, errors.New("instance profile role is empty: name the IAM role inside the instance profile both launch templates carry")
 	}
-	if len(c.InstanceProfileRole) > maxRolePathNameLen || !roleRE.MatchString(c.InstanceProfileRole) {
+	if len(c.InstanceProfileRole) > maxRolePathNameLen || !roleRE().MatchString(c.InstanceProfileRole) {
 		return c, fmt.Errorf("instance profile role %q is not an IAM role name (letters, digits, +=,.@_- ; at most 64 characters, optionally after a path such as team/)", c.InstanceProfileRole)
 	}
 	for _, o := range []struct{ field, v string }{{"primary outpost id", c.PrimaryOutpostID}, {"secondary outpost id", c.SecondaryOutpostID}} {
-		if !outpostRE.MatchString(o.v) {
+		if !outpostRE().MatchString(o.v) {
 			return c, fmt.Errorf("%s %q is not an Outpost ID (op- and 17 hex digits)", o.field, o.v)
 		}
 	}
 	if c.PrimaryOutpostID != "" && c.PrimaryOutpostID == c.SecondaryOutpostID {
 		return c, fmt.Errorf("secondary outpost id %s is the primary's: the recovery target must be a second Outposts server", c.SecondaryOutpostID)
 	}
-	if c.PrimaryInstanceID != "" && !instanceRE.MatchString(c.PrimaryInstanceID) {
+	if c.PrimaryInstanceID != "" && !instanceRE().MatchString(c.PrimaryInstanceID) {
 		return c, fmt.Errorf("primary instance id %q is not an EC2 instance ID (i- and 8 or 17 hex digits)", c.PrimaryInstanceID)
 	}
-	if c.BundleBucket != "" && !bucketRE.MatchString(c.BundleBucket) {
+	if c.BundleBucket != "" && !bucketRE().MatchString(c.BundleBucket) {
 		return c, fmt.Errorf("bundle bucket %q is not an S3 bucket name", c.BundleBucket)
 	}
-	if c.BundleKey != "" && !bundleKeyRE.MatchString(c.BundleKey) {
+	if c.BundleKey != "" && !bundleKeyRE().MatchString(c.BundleKey) {
 		return c, fmt.Errorf("bundle key %q is not lambda/<sha256>.zip", c.BundleKey)
 	}
 	return c, nil
@@ -218,7 +219,7 @@ func validateEmail(s string) error {
 	if err != nil || a.Address != s || a.Name != "" {
 		return fmt.Errorf("%q is not a plain address such as ops@example.com", s)
 	}
-	if !emailRE.MatchString(s) {
+	if !emailRE().MatchString(s) {
 		return fmt.Errorf("%q is not a plain address such as ops@example.com", s)
 	}
 	return nil
