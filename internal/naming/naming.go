@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Tag keys carried by every resource the tool creates.
@@ -48,7 +49,7 @@ func DrillParam(workload string) string       { return ParamPrefix(workload) + "
 // every supported vendor (letters, digits, '-', '_'; at most 63 characters).
 func ArrayHost(workload string) string { return "oha-" + workload }
 
-var workloadRE = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+var workloadRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`) })
 
 // ValidateWorkload checks a workload name: a DNS label of 1 to 32 lowercase
 // letters, digits and hyphens, starting with a letter, so that every derived
@@ -60,7 +61,7 @@ func ValidateWorkload(s string) error {
 	if len(s) > 32 {
 		return fmt.Errorf("%q is %d characters: use at most 32", s, len(s))
 	}
-	if !workloadRE.MatchString(s) {
+	if !workloadRE().MatchString(s) {
 		return fmt.Errorf("%q must be lowercase letters, digits and '-', start with a letter and not end with '-'", s)
 	}
 	return nil
