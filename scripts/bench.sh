@@ -45,3 +45,7 @@ scripts/with-moto.sh go test -tags integration -run '^$' -bench Inventory -bench
 echo
 echo "== SAN boot in qemu from tgt (boot-to-token, DHCP vs static LNI)"
 SANBOOT_E2E=1 go test -tags sanboot_e2e -run '^$' -bench . -benchtime 5x -timeout 15m ./internal/sanlab/...
+
+echo
+echo "== Start-up (issue 17): version, completion bash, plan vs the hello-world and AWS SDK floor; inittrace split"
+BIN="$BIN" scripts/bench-startup.sh
