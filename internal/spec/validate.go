@@ -61,18 +61,37 @@ var (
 	amiRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`) })
 	outpostRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^op-[0-9a-f]{17}$`) })
 	itypeRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`) })
-	keyPairRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9 ._:/@-]{1,255}$`) })
-	profileRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`) })
-	envNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,127}$`) })
-	volNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_.:-]{1,255}$`) })
-	svmRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,47}$`) })
-	userNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.@\\-]{1,64}$`) })
+	keyPairRE  = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Za-z0-9 ._:/@-]*$`), 1, 255} })
+	profileRE  = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]*$`), 1, 128} })
+	envNameRE  = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`), 1, 128} })
+	volNameRE  = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Za-z0-9/_.:-]*$`), 1, 255} })
+	svmRE      = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Za-z0-9_.-]*$`), 1, 47} })
+	userNameRE = sync.OnceValue(func() matcher { return classOf{regexp.MustCompile(`^[A-Za-z0-9_.@\\-]*$`), 1, 64} })
 	// emailRE is the address form the recovery stack's NotificationEmail
 	// parameter accepts (CloudFormation enforces the same pattern).
 	emailRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 	})
 )
+
+// matcher is what validation asks of a pattern: a *regexp.Regexp or a classOf.
+type matcher interface{ MatchString(string) bool }
+
+// classOf matches what a pattern ending in a counted character class
+// (^[...]{1,255}$) would, without the compiled program of the counted
+// repetition, which grows with the count (that one alone compiles to about
+// 240 KB). re is the pattern with `*` for the count and matches only ASCII, so
+// a string's length in bytes is its length in characters; lo..hi bound the
+// whole string. TestClassOfMatchesCountedPattern checks each against its
+// original pattern.
+type classOf struct {
+	re     *regexp.Regexp
+	lo, hi int
+}
+
+func (c classOf) MatchString(s string) bool {
+	return len(s) >= c.lo && len(s) <= c.hi && c.re.MatchString(s)
+}
 
 // Vendors and protocols the tool supports.
 var (
@@ -468,7 +487,7 @@ func (s *Spec) validateOutposts(c *checker) {
 
 func (s *Spec) validateInstance(c *checker) {
 	in := s.Instance
-	req := func(field, v string, re *regexp.Regexp, what, fix string) {
+	req := func(field, v string, re matcher, what, fix string) {
 		switch {
 		case v == "":
 			c.add(field, "is empty", fix)
