@@ -42,10 +42,28 @@ type Part struct {
 	Content     []byte
 }
 
+// contentTypeRE and filenameRE match what `^[a-z]+/[a-z0-9][a-z0-9.+-]{0,126}$`
+// and `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$` would, as a length check plus the
+// pattern with `*` for the count: a counted repetition compiles to a program
+// that grows with the count (100 KB and 60 KB here). The patterns match only
+// ASCII, so bytes count as characters; the type part holds no '/', so the
+// subtype is what follows the first '/'. TestBoundedPatternsMatchCounted
+// checks both against the original patterns.
 var (
-	contentTypeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+/[a-z0-9][a-z0-9.+-]{0,126}$`) })
-	filenameRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
+	contentTypeRE = sync.OnceValue(func() matchFunc {
+		re := regexp.MustCompile(`^[a-z]+/[a-z0-9][a-z0-9.+-]*$`)
+		return func(s string) bool { return re.MatchString(s) && len(s)-strings.IndexByte(s, '/')-1 <= 127 }
+	})
+	filenameRE = sync.OnceValue(func() matchFunc {
+		re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+		return func(s string) bool { return len(s) <= 64 && re.MatchString(s) }
+	})
 )
+
+// matchFunc lets a check stand where a *regexp.Regexp was used.
+type matchFunc func(string) bool
+
+func (f matchFunc) MatchString(s string) bool { return f(s) }
 
 // Multipart renders parts as a MIME multipart/mixed document, the form
 // cloud-init (and the AWS iPXE build) read. The boundary is derived from the
