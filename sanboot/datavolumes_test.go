@@ -166,8 +166,8 @@ func TestRenderLinuxISCSIBadInput(t *testing.T) {
 			}
 		}, "at most 8"},
 		"no LUNs":        {func(v *ISCSIVolumes) { v.Targets[0].LUNs = nil }, "has no LUNs"},
-		"negative LUN":   {func(v *ISCSIVolumes) { v.Targets[0].LUNs = []int{-1} }, "out of range 0-4095"},
-		"huge LUN":       {func(v *ISCSIVolumes) { v.Targets[0].LUNs = []int{4096} }, "out of range 0-4095"},
+		"negative LUN":   {func(v *ISCSIVolumes) { v.Targets[0].LUNs = []int{-1} }, "out of range 0-16383"},
+		"huge LUN":       {func(v *ISCSIVolumes) { v.Targets[0].LUNs = []int{16384} }, "out of range 0-16383"},
 		"duplicate LUN":  {func(v *ISCSIVolumes) { v.Targets[0].LUNs = []int{3, 3} }, "LUN 3 is listed twice"},
 		"secret not ARN": {func(v *ISCSIVolumes) { v.Targets[0].CHAPSecretARN = "web01-chap" }, "CHAP secret"},
 		"secret with space": {func(v *ISCSIVolumes) {
@@ -563,7 +563,7 @@ func TestLinuxISCSIScriptStopsAtFirstError(t *testing.T) {
 	out, code := sb.run(script, "FAIL_LOGIN=192.168.50.11:3260")
 	assert.Equal(t, 24, code, "the failing command's status: %s", out)
 	assert.Contains(t, out, DataVolumesFailedMarker+": line ")
-	assert.Contains(t, out, `iscsiadm -m node -T "$target" -p "$p" --login`)
+	assert.Contains(t, out, `iscsiadm -m node -T "$t" -p "${p%%=*}" --login`)
 	assert.NotContains(t, out, DataVolumesOKMarker)
 	// It stopped there: the second target was never touched, and iscsid.conf is restored.
 	assert.NotContains(t, sb.calls(), fxPureIQN)
@@ -831,4 +831,64 @@ func TestLinuxNVMeScriptRejectsBadKey(t *testing.T) {
 	assert.Contains(t, out, "DH-HMAC-CHAP secret field dh_chap_host_key: missing, or not a DHHC-1:NN:<base64>: key")
 	assert.Contains(t, out, DataVolumesFailedMarker)
 	assert.NotContains(t, out, "not-a-key")
+}
+
+// Issue 11: a LUN above 255 is found under the number Linux gives it
+// (0x4000|LUN, the flat-space first level as the array reports it), and a
+// sysfs entry under the bare number is not taken for it. Fake parts: the
+// iscsiadm stub and a scratch sysfs, as in the other sandbox tests.
+func TestLinuxISCSIScriptFindsFlatSpaceLUN(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		sysfs string
+		ok    bool
+	}{{"16641", true}, {"257", false}} {
+		sb := iscsiSandbox(t)
+		sb.write("luns/"+fxPureIQN, c.sysfs)
+		v := fxISCSI()
+		v.Targets = v.Targets[1:]
+		v.Targets[0].LUNs = []int{257}
+		script, err := RenderLinuxISCSI(v)
+		require.NoError(t, err)
+		out, code := sb.run(script)
+		if c.ok {
+			assert.Equal(t, 0, code, out)
+			assert.Contains(t, out, DataVolumesOKMarker)
+		} else {
+			assert.Equal(t, 1, code, out)
+			assert.Contains(t, out, "LUN 257 (0 of 1 paths)")
+		}
+	}
+}
+
+// Issue 11: a data target whose portals serve their own target names (PowerStore,
+// HPE): every portal is logged in to under its own name, and the LUN's paths are
+// counted over all of them. Fake parts: the iscsiadm stub and a scratch sysfs.
+func TestLinuxISCSIScriptPerPortalTargetNames(t *testing.T) {
+	t.Parallel()
+	const nodeB = "iqn.1992-08.com.netapp:sn.4f6b:vs.8"
+	sb := iscsiSandbox(t)
+	sb.write("luns/"+nodeB, "1 2")
+	v := fxISCSI()
+	v.Targets = v.Targets[:1]
+	v.Targets[0].Portals[1].Target = nodeB
+	script, err := RenderLinuxISCSI(v)
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "'192.168.50.11:3260="+nodeB+"'")
+	out, code := sb.run(script)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "logging in to "+fxDataIQN+" via 192.168.50.10:3260")
+	assert.Contains(t, out, "logging in to "+nodeB+" via 192.168.50.11:3260")
+	assert.FileExists(t, filepath.Join(sb.root, "records", fxDataIQN+"@192.168.50.10:3260"))
+	assert.FileExists(t, filepath.Join(sb.root, "records", nodeB+"@192.168.50.11:3260"))
+	assert.NoFileExists(t, filepath.Join(sb.root, "records", fxDataIQN+"@192.168.50.11:3260"))
+
+	// Run again: both sessions are found under their own names.
+	out, code = sb.run(script)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, nodeB+" via 192.168.50.11:3260: already logged in")
+
+	bad := fxISCSI()
+	bad.Targets[0].Portals[1].Target = "IQN.bad"
+	require.ErrorContains(t, bad.Validate(), "target IQN")
 }

@@ -29,6 +29,8 @@ func ExampleRenderIPXE() {
 	// ifclose
 	// ifopen net1 || goto failed
 	// dhcp --timeout 5000 net1 || goto failed
+	// # Keep DHCP's host name out of the iBFT: under BIOS its room is 768 bytes.
+	// clear net1.dhcp/hostname || goto failed
 	// route ||
 	// sanboot iscsi:192.168.50.10::3260:1a:iqn.1992-08.com.netapp:sn.4f6b:vs.3 iscsi:192.168.50.11::3260:1a:iqn.1992-08.com.netapp:sn.4f6b:vs.3 || goto failed
 	// goto failed

@@ -222,26 +222,63 @@ func ipxeShape(script []byte) []string {
 }
 
 func FuzzRenderIPXE(f *testing.F) {
-	f.Add(fxInitiator, fxBootIQN, fxCHAPARN, `\EFI\redhat\shimx64.efi`, "192.168.50.10:3260", 26)
-	f.Add(fxInitiator, fxBootIQN, "", "", "[fd00::1]:3261", 0)
-	f.Add(fxInitiator+"\nshell", fxBootIQN, "", "", "192.168.50.10", 1)
-	f.Add(fxInitiator, fxBootIQN, fxCHAPARN+" || shell", "", "192.168.50.10", 1)
-	f.Add(fxInitiator, fxBootIQN, "", `\EFI\x || shell`, "192.168.50.10", 1)
-	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 10)
-	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 4095)
-	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 4096)
-	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", -1)
-	f.Fuzz(func(t *testing.T, initiator, target, arn, filename, portal string, lun int) {
+	f.Add(fxInitiator, fxBootIQN, fxCHAPARN, `\EFI\redhat\shimx64.efi`, "192.168.50.10:3260", 26, uint8(2), false)
+	f.Add(fxInitiator, fxBootIQN, "", "", "[fd00::1]:3261", 0, uint8(1), false)
+	f.Add(fxInitiator+"\nshell", fxBootIQN, "", "", "192.168.50.10", 1, uint8(1), false)
+	f.Add(fxInitiator, fxBootIQN, fxCHAPARN+" || shell", "", "192.168.50.10", 1, uint8(1), false)
+	f.Add(fxInitiator, fxBootIQN, "", `\EFI\x || shell`, "192.168.50.10", 1, uint8(1), false)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 10, uint8(2), true)
+	f.Add(fxInitiator, fxBootIQN, fxCHAPARN, "", "192.168.50.10", 255, uint8(2), true)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 256, uint8(3), false)
+	f.Add(fxInitiator, fxBootIQN, "", `\EFI\x`, "192.168.50.10", 4095, uint8(4), false)
+	f.Add(fxInitiator, fxBootIQN, "", `\EFI\x`, "192.168.50.10", 16383, uint8(5), false)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", 16384, uint8(1), false)
+	f.Add(fxInitiator, fxBootIQN, "", "", "192.168.50.10", -1, uint8(1), false)
+	f.Fuzz(func(t *testing.T, initiator, target, arn, filename, portal string, lun int, paths uint8, static bool) {
 		p, err := ParsePortal(portal, ISCSIPort)
 		if err != nil {
 			return
 		}
-		c := IPXE{InitiatorIQN: initiator, TargetIQN: target, Portals: []Portal{p}, LUN: lun, CHAPSecretARN: arn, LNI: &LNI{Index: 1}, Filename: filename}
+		n := 1 + int(paths%8)
+		ps := make([]Portal, n)
+		for i := range ps {
+			ps[i] = p
+			ps[i].Port = p.Port + uint16(i)
+		}
+		lni := &LNI{Index: 1}
+		if static {
+			lni.Static = &StaticAddress{Address: netip.MustParsePrefix("192.168.50.20/24")}
+		}
+		c := IPXE{InitiatorIQN: initiator, TargetIQN: target, Portals: ps, LUN: lun, CHAPSecretARN: arn, LNI: lni, Filename: filename}
 		out, err := RenderIPXE(c)
 		if err != nil {
 			return
 		}
+		// Every accepted boot layout is one iPXE can hand to the OS: under
+		// UEFI (a filename) at most the proved path count, under BIOS an iBFT
+		// that fits the 768 bytes with room for a DHCP host name and the CHAP
+		// strings (the e2e tier pins IBFTLength to real tables).
+		if filename != "" {
+			if n > MaxUEFIBootPaths {
+				t.Fatalf("%d UEFI boot paths accepted", n)
+			}
+		} else {
+			extra := 0 // the LNI script clears the DHCP host name
+			if arn != "" {
+				extra += n * (IBFTCHAPUserReserve + IBFTCHAPSecretReserve)
+			}
+			names := make([]string, n)
+			for i := range names {
+				names[i] = target
+			}
+			if l := IBFTLength(initiator, names, extra); l > BIOSIBFTMax {
+				t.Fatalf("BIOS boot with an iBFT of up to %d bytes accepted", l)
+			}
+		}
 		base := IPXE{InitiatorIQN: fxInitiator, TargetIQN: fxBootIQN, Portals: []Portal{pt("192.0.2.1", 3260)}, LNI: &LNI{Index: 1}}
+		if static {
+			base.LNI = lni
+		}
 		if arn != "" {
 			base.CHAPSecretARN = fxCHAPARN
 		}
@@ -255,28 +292,40 @@ func FuzzRenderIPXE(f *testing.F) {
 		if got, w := ipxeShape(out), ipxeShape(want); strings.Join(got, "|") != strings.Join(w, "|") {
 			t.Fatalf("structure changed:\n%s", out)
 		}
-		// The sanboot line holds exactly one URI per portal, and the URI names the portal.
+		// The sanboot line holds exactly one URI per portal, in order, and each
+		// URI names its portal.
 		for _, l := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(l, "sanboot ") {
-				uris := strings.Fields(l)[1:]
-				// sanboot [--filename F] URI || goto failed
-				if len(uris) != 4+2*boolInt(filename != "") {
-					t.Fatalf("sanboot line %q", l)
-				}
-				uri := uris[len(uris)-4]
+			if !strings.HasPrefix(l, "sanboot ") {
+				continue
+			}
+			uris := strings.Fields(l)[1:]
+			// sanboot [--filename F] URI... || goto failed
+			if len(uris) != n+3+2*boolInt(filename != "") {
+				t.Fatalf("sanboot line %q", l)
+			}
+			uris = uris[len(uris)-n-3 : len(uris)-3]
+			for i, uri := range uris {
 				prefix := "iscsi:" + hostForURI(p.Addr) + "::"
 				if !strings.HasPrefix(uri, prefix) {
 					t.Fatalf("URI %q does not start with the portal %v", uri, p)
 				}
-				// port:lun:target, the LUN in lowercase hex without leading zeros
-				// (iPXE reads the field as hex: LUN 10 must be "a", never "10").
 				fields := strings.SplitN(strings.TrimPrefix(uri, prefix), ":", 3)
-				if len(fields) != 3 || fields[0] != strconv.Itoa(int(p.Port)) || fields[2] != target {
+				if len(fields) != 3 || fields[0] != strconv.Itoa(int(ps[i].Port)) || fields[2] != target {
 					t.Fatalf("URI %q: port or target field wrong", uri)
 				}
-				n, err := strconv.ParseUint(fields[1], 16, 32)
-				if err != nil || int(n) != lun || fields[1] != strings.ToLower(fields[1]) || (len(fields[1]) > 1 && fields[1][0] == '0') {
-					t.Fatalf("URI %q: LUN field %q does not encode LUN %d in hex", uri, fields[1], lun)
+				// The LUN field is lowercase hex without leading zeros: LUN 0-255
+				// as is (peripheral addressing, LUN 10 is "a", never "10"),
+				// 256-16383 with the flat-space method bits (LUN 257 is "4101";
+				// "101" would reach LUN 1 on a standards-following target).
+				v, err := strconv.ParseUint(fields[1], 16, 16)
+				if err != nil || fields[1] != strings.ToLower(fields[1]) || (len(fields[1]) > 1 && fields[1][0] == '0') {
+					t.Fatalf("URI %q: LUN field %q is not one 16-bit hex level", uri, fields[1])
+				}
+				switch {
+				case v < 0x100 && int(v) == lun:
+				case v&0xc000 == 0x4000 && int(v&0x3fff) == lun && lun >= 256:
+				default:
+					t.Fatalf("URI %q: LUN field %q does not encode LUN %d", uri, fields[1], lun)
 				}
 			}
 		}

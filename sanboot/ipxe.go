@@ -10,9 +10,37 @@ import (
 	"time"
 )
 
-// MaxLUN is the largest LUN this tool accepts. ONTAP and Pure map 0-4095 and the
-// others less, so 4095 covers every supported array; the iPXE URI carries it in hex.
-const MaxLUN = 4095
+// MaxLUN is the largest LUN this tool accepts: the end of SAM flat-space
+// addressing, the most one level of a SCSI LUN carries, and the largest LUN
+// HPE Alletra/Primera/3PAR assigns. ONTAP (0-4095) and Pure (1-4095) assign
+// less; the answers-file checks narrow the range per vendor.
+const MaxLUN = 16383
+
+// LUNField renders a LUN as the LUN field of an iPXE SAN URI. iPXE
+// (scsi_parse_lun) reads the field as up to four '-'-separated 16-bit hex
+// groups, each stored big-endian as one level of the 8-byte SCSI LUN. The
+// first level's top two bits are the SAM address method: 00 is peripheral
+// addressing (LUN 0-255 in the second byte), 01 flat space (LUN 0-16383 in the
+// low 14 bits). So LUN 0-255 is plain hex ("1a" for 26), and LUN 256-16383 is
+// 0x4000|LUN ("4101" for 257): plain hex "101" would be peripheral bus 1 LUN
+// 1, which a standards-following target (tgt in internal/sanlab) serves as
+// LUN 1, another disk. lun must be in 0-MaxLUN.
+func LUNField(lun int) string {
+	if lun < 256 {
+		return fmt.Sprintf("%x", lun)
+	}
+	return fmt.Sprintf("%x", 0x4000|lun)
+}
+
+// LinuxLUN is the number Linux gives a LUN the array reports with these
+// encodings (scsilun_to_int: the first level's two bytes as one number), as in
+// /sys/class/scsi_device/H:C:T:L: the LUN itself up to 255, 0x4000|LUN above.
+func LinuxLUN(lun int) int {
+	if lun < 256 {
+		return lun
+	}
+	return 0x4000 | lun
+}
 
 // IPXE describes one iSCSI SAN boot.
 type IPXE struct {
@@ -31,7 +59,8 @@ type IPXE struct {
 	// DHCP on the first interface (not an Outposts server path).
 	LNI *LNI
 	// Filename is the UEFI loader sanboot hands control to, for example
-	// \EFI\redhat\shimx64.efi. Empty means the firmware default.
+	// \EFI\redhat\shimx64.efi. Empty means the firmware default. Setting it
+	// declares a UEFI boot, which lifts the BIOS iBFT budget (see CheckBootPaths).
 	Filename string
 }
 
@@ -102,6 +131,14 @@ func (c IPXE) Validate() error {
 	if err := validatePortals(c.Portals, "target"); err != nil {
 		return err
 	}
+	for _, p := range c.Portals {
+		if p.Target == "" {
+			continue
+		}
+		if err := ValidateIQN(p.Target); err != nil {
+			return fmt.Errorf("target IQN of portal %s %w", p, err)
+		}
+	}
 	if c.LUN < 0 || c.LUN > MaxLUN {
 		return fmt.Errorf("LUN %d is out of range 0-%d", c.LUN, MaxLUN)
 	}
@@ -114,6 +151,9 @@ func (c IPXE) Validate() error {
 		if err := ValidateEFIPath(c.Filename); err != nil {
 			return fmt.Errorf("UEFI filename %w", err)
 		}
+	}
+	if err := c.CheckBootPaths(); err != nil {
+		return err
 	}
 	if l := c.LNI; l != nil {
 		if l.Index < 1 || l.Index > 7 {
@@ -138,10 +178,14 @@ func (c IPXE) Validate() error {
 }
 
 // SANURI renders one iSCSI SAN URI (RFC 4173 as iPXE reads it):
-// iscsi:<server>::<port>:<lun-in-hex>:<target>. iPXE reads the LUN field as
-// hexadecimal, so LUN 10 is "a"; writing "10" would boot LUN 16.
+// iscsi:<server>::<port>:<lun>:<target>, the LUN field as LUNField writes it
+// (hex, so LUN 10 is "a"; and flat-space above 255, so LUN 257 is "4101").
+// A portal with its own Target is rendered with that name.
 func SANURI(p Portal, lun int, target string) string {
-	return fmt.Sprintf("iscsi:%s::%d:%x:%s", p.host(), p.Port, lun, target)
+	if p.Target != "" {
+		target = p.Target
+	}
+	return fmt.Sprintf("iscsi:%s::%d:%s:%s", p.host(), p.Port, LUNField(lun), target)
 }
 
 // RenderIPXE renders the iPXE script. Every command that can fail jumps to one
@@ -177,6 +221,8 @@ func RenderIPXE(c IPXE) ([]byte, error) {
 			}
 			w("ifopen %s || goto failed", nic)
 			w("dhcp --timeout %d %s || goto failed", timeout.Milliseconds(), nic)
+			w("# Keep DHCP's host name out of the iBFT: under BIOS its room is 768 bytes.")
+			w("clear %s.dhcp/hostname || goto failed", nic)
 		}
 		w("route ||")
 	} else {

@@ -91,10 +91,10 @@ func TestIPXEValidateLimits(t *testing.T) {
 	}
 	out, err := render(func(c *IPXE) { c.LUN = MaxLUN })
 	require.NoError(t, err)
-	assert.Contains(t, string(out), "::3260:fff:"+fxBootIQN)
+	assert.Contains(t, string(out), "::3260:7fff:"+fxBootIQN, "LUN 16383 in flat-space addressing")
 	for _, lun := range []int{-1, MaxLUN + 1} {
 		_, err = render(func(c *IPXE) { c.LUN = lun })
-		require.ErrorContains(t, err, "out of range 0-4095")
+		require.ErrorContains(t, err, "out of range 0-16383")
 	}
 	portals := func(n int) []Portal {
 		ps := make([]Portal, n)
@@ -103,9 +103,12 @@ func TestIPXEValidateLimits(t *testing.T) {
 		}
 		return ps
 	}
-	out, err = render(func(c *IPXE) { c.Portals = portals(MaxPortals) })
+	// The fixture boots UEFI (it has a filename): at most MaxUEFIBootPaths.
+	out, err = render(func(c *IPXE) { c.Portals = portals(MaxUEFIBootPaths) })
 	require.NoError(t, err)
-	assert.Equal(t, MaxPortals, strings.Count(string(out), "iscsi:"))
+	assert.Equal(t, MaxUEFIBootPaths, strings.Count(string(out), "iscsi:"))
+	_, err = render(func(c *IPXE) { c.Portals = portals(MaxUEFIBootPaths + 1) })
+	require.ErrorContains(t, err, "5 boot portals: a UEFI SAN boot is proved with at most 4 paths; list at most 4 boot portals")
 	_, err = render(func(c *IPXE) { c.Portals = portals(MaxPortals + 1) })
 	require.ErrorContains(t, err, "9 portals")
 	_, err = render(func(c *IPXE) { c.Portals = nil })
@@ -159,7 +162,7 @@ func TestDataVolumeLimits(t *testing.T) {
 	v.Targets[0].LUNs = []int{MaxLUN}
 	require.NoError(t, v.Validate())
 	v.Targets[0].LUNs = []int{MaxLUN + 1}
-	require.ErrorContains(t, v.Validate(), "out of range 0-4095")
+	require.ErrorContains(t, v.Validate(), "out of range 0-16383")
 
 	nvme := func(subs, nsPer int) NVMeVolumes {
 		v := NVMeVolumes{HostNQN: fxHostNQN}
@@ -186,7 +189,7 @@ func TestDataVolumeLimits(t *testing.T) {
 	require.ErrorContains(t, n.Validate(), "out of range")
 
 	lb := fxLocalBootISCSI()
-	lb.LUN = MaxLUN
+	lb.LUN = MaxLocalBootLUN
 	require.NoError(t, lb.Validate())
 	lbn := fxLocalBootNVMe()
 	lbn.LUN = MaxNSID

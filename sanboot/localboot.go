@@ -46,9 +46,14 @@ type LocalBoot struct {
 	SecretARN string
 }
 
+// MaxLocalBootLUN is the largest LUN handed to the LocalBoot helper (--lun,
+// decimal). How the helper encodes a LUN above 255 is not known here, and no
+// LocalBoot helper runs in internal/sanlab, so the range stays where it was.
+const MaxLocalBootLUN = 4095
+
 // Validate reports the first problem with the LocalBoot description.
 func (l LocalBoot) Validate() error {
-	valid, name, lo, hi, unit := ValidateIQN, "IQN", 0, MaxLUN, "LUN"
+	valid, name, lo, hi, unit := ValidateIQN, "IQN", 0, MaxLocalBootLUN, "LUN"
 	switch l.Protocol {
 	case ProtocolISCSI:
 	case ProtocolNVMeTCP:

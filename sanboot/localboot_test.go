@@ -68,7 +68,7 @@ func TestRenderLocalBootBadInput(t *testing.T) {
 		"IQN for NVMe":        {func(l *LocalBoot) { l.Protocol = ProtocolNVMeTCP; l.Target = fxBootNQN }, "LocalBoot initiator NQN"},
 		"target with newline": {func(l *LocalBoot) { l.Target = fxBootIQN + "\n/bin/sh" }, "LocalBoot target IQN"},
 		"target with quote":   {func(l *LocalBoot) { l.Target = fxBootIQN + "'" }, "LocalBoot target IQN"},
-		"LUN out of range":    {func(l *LocalBoot) { l.LUN = MaxLUN + 1 }, "LocalBoot LUN 4096 is out of range 0-4095"},
+		"LUN out of range":    {func(l *LocalBoot) { l.LUN = MaxLocalBootLUN + 1 }, "LocalBoot LUN 4096 is out of range 0-4095"},
 		"NVMe namespace 0": {func(l *LocalBoot) {
 			*l = fxLocalBootNVMe()
 			l.LUN = 0

@@ -21,6 +21,11 @@ const (
 type Portal struct {
 	Addr netip.Addr
 	Port uint16
+	// Target, when set, is the target name this portal serves: arrays such as
+	// PowerStore and HPE give each node or port its own target IQN (or NQN),
+	// so one volume is reached as several targets. Empty means the volume's
+	// one target name.
+	Target string
 }
 
 // PortalError is why a portal was refused. Reason names no subject, so that a

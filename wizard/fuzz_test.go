@@ -20,7 +20,7 @@ import (
 )
 
 var ipxePrefixes = []string{"#!ipxe", "# ", "set ", "aws_get_boot_creds_from_secret ", "ifclose", "ifopen ",
-	"dhcp ", "dhcp ||", "route ||", "sanboot ", "goto failed", ":failed", "echo ", "exit 1"}
+	"dhcp ", "dhcp ||", "clear net1.dhcp/hostname || goto failed", "route ||", "sanboot ", "goto failed", ":failed", "echo ", "exit 1"}
 
 func checkIPXEShape(t *testing.T, script []byte, wantLines int) {
 	t.Helper()

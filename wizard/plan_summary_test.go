@@ -178,3 +178,35 @@ func TestSummaryGivesAdviceTheArrayCanFollow(t *testing.T) {
 	other := summaryOf(t, replace("      target: iqn.1992-08.com.netapp:sn.4f6b:vs.3\n      portals: [\"192.168.50.10\"]", "      target: iqn.1992-08.com.netapp:sn.4f6b:vs.9\n      portals: [\"192.168.50.10\"]")(validONTAP))
 	assert.Contains(t, other, "1 portal; multipath off: one portal gives one path")
 }
+
+// Issue 11: the summary shows the boot LUN's number and the field the SAN URI
+// carries, which for a LUN above 255 is not its plain hex (internal/sanlab
+// proves "101" would boot LUN 1).
+func TestSummaryShowsTheLUNField(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "examples", "generic-iscsi-multipath.yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), "    lun: 1\n")
+	sum := summaryOf(t, strings.Replace(string(b), "    lun: 1\n", "    lun: 257\n", 1))
+	assert.Contains(t, sum, "LUN 257 (4101 in the iPXE SAN URI, which writes LUNs in hex, with the SAM flat-space bits 0x4000 above LUN 255)")
+	assert.Contains(t, sum, ":4101:")
+	assert.NotContains(t, sum, ":101:")
+	sum = summaryOf(t, strings.Replace(string(b), "    lun: 1\n", "    lun: 26\n", 1))
+	assert.Contains(t, sum, "LUN 26 (1a in the iPXE SAN URI, which writes LUNs in hex)")
+}
+
+// Issue 11: a target name per portal reaches the iPXE URIs (arrays that give
+// each node or port its own IQN).
+func TestPortalTargetsReachTheScript(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "examples", "generic-iscsi-multipath.yaml"))
+	require.NoError(t, err)
+	const a, bb = "iqn.2003-01.org.linux-iscsi.san1:node-a", "iqn.2003-01.org.linux-iscsi.san1:node-b"
+	doc := strings.Replace(string(b), "    lun: 1\n", "    lun: 1\n    portal_targets: ["+a+", "+bb+"]\n", 1)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "answers.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
+	p, err := wizard.RunPlan(wizard.PlanOptions{AnswersPath: path, OutDir: filepath.Join(dir, "plan")}, nil)
+	require.NoError(t, err)
+	script := string(p.File("user-data/boot.ipxe"))
+	assert.Contains(t, script, ":1:"+a+" ")
+	assert.Contains(t, script, ":1:"+bb+" ")
+}

@@ -20,10 +20,13 @@ type userData struct {
 
 func portals(v spec.Volume, def uint16) ([]sanboot.Portal, error) {
 	out := make([]sanboot.Portal, 0, len(v.Portals))
-	for _, s := range v.Portals {
+	for i, s := range v.Portals {
 		p, err := sanboot.ParsePortal(s, def)
 		if err != nil {
 			return nil, err
+		}
+		if len(v.PortalTargets) == len(v.Portals) && v.PortalTargets[i] != v.Target {
+			p.Target = v.PortalTargets[i] // the array gives this portal its own target name
 		}
 		out = append(out, p)
 	}

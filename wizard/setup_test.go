@@ -44,7 +44,7 @@ storage:
     volume: web01-boot
     target: iqn.2010-06.com.example:typed-not-real
     portals: ["192.0.2.10"]
-    lun: 0
+    lun: 1
   data:
     - volume: web01-data
 identity:
@@ -131,7 +131,7 @@ func TestArrayStepReadsBackWhatTheArrayAssigned(t *testing.T) {
 	volsBefore := len(m.vols)
 
 	host, res := arrayDo(t, arr, s, id)
-	assert.Equal(t, "7", res.Outputs["boot.lun"], "the LUN the array assigned, not the typed 0")
+	assert.Equal(t, "7", res.Outputs["boot.lun"], "the LUN the array assigned, not the typed 1")
 	assert.Equal(t, "8", res.Outputs["data.0.lun"])
 	assert.Equal(t, pureIQN, res.Outputs["target"])
 	assert.Contains(t, res.Outputs["portals"], "192.168.50.20:3260")

@@ -8,6 +8,7 @@ import (
 	"github.com/outposts-ha/outposts-ha/internal/naming"
 	"github.com/outposts-ha/outposts-ha/internal/spec"
 	"github.com/outposts-ha/outposts-ha/recovery/stack"
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 var vendorNames = map[string]string{
@@ -77,7 +78,7 @@ func summary(p *Plan, ud userData, unset []string) []byte {
 	}
 	if bv.LUN != nil {
 		if sanBoot {
-			w("             LUN %d (%x in the iPXE SAN URI, which writes LUNs in hex)", *bv.LUN, *bv.LUN)
+			w("             LUN %d (%s in the iPXE SAN URI, which writes LUNs in hex%s)", *bv.LUN, sanboot.LUNField(*bv.LUN), flatSpaceNote(*bv.LUN))
 		} else {
 			w("             %s %d", unit, *bv.LUN)
 		}
@@ -360,4 +361,12 @@ func nextSteps(w func(string, ...any), p *Plan, unset []string) {
 	w("     and confirm the subscription email sent to %s.", s.Failover.NotificationEmail)
 	w("  %d. When a failure waits for you (see above), once the primary cannot write:", relaunchStep)
 	w("       aws ec2 run-instances --region %s --launch-template LaunchTemplateName=%s", r, recovery)
+}
+
+// flatSpaceNote explains a LUN field above 255, which is not the LUN's own hex.
+func flatSpaceNote(lun int) string {
+	if lun < 256 {
+		return ""
+	}
+	return ", with the SAM flat-space bits 0x4000 above LUN 255"
 }

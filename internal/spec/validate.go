@@ -238,6 +238,7 @@ func (s *Spec) validateStorage(c *checker) {
 		}
 	}
 	s.validateVolume(c, "storage.boot", st.Boot, vendorOK, protoOK, subnet)
+	s.validateBootPaths(c)
 	for i, v := range st.Data {
 		s.validateVolume(c, fmt.Sprintf("storage.data[%d]", i), v, vendorOK, protoOK, subnet)
 	}
@@ -334,6 +335,82 @@ func (s *Spec) validateManagement(c *checker) {
 	}
 }
 
+// bootPathsUUID stands in for the workload's identity UUID when the boot
+// paths are sized: the generated initiator IQN's length does not depend on it.
+var bootPathsUUID = uuid.MustParse("00000000-0000-4000-8000-000000000000")
+
+// validateBootPaths refuses boot portals iPXE cannot hand to the booted OS
+// (sanboot.CheckBootPaths: the iBFT's room under BIOS, the proved path count
+// under UEFI). It runs only when the boot volume's own checks passed; for
+// vendors whose portals setup discovers, RenderIPXE applies the same check.
+func (s *Spec) validateBootPaths(c *checker) {
+	b := s.Storage.Boot
+	if s.BootMode() != "sanboot" || len(b.Portals) == 0 || b.Target == "" || sanboot.ValidateIQN(b.Target) != nil {
+		return
+	}
+	iqn, err := sanboot.InitiatorIQN(s.Identity.IQNAuthority, s.Workload, bootPathsUUID)
+	if err != nil {
+		return // reported on identity or workload
+	}
+	cfg := sanboot.IPXE{InitiatorIQN: iqn, TargetIQN: b.Target, CHAPSecretARN: b.CHAPSecretARN,
+		LNI: &sanboot.LNI{Index: 1}, Filename: s.Boot.UEFIFilename}
+	if s.LNI.Static != nil {
+		cfg.LNI.Static = &sanboot.StaticAddress{}
+	}
+	for i, ps := range b.Portals {
+		p, err := sanboot.ParsePortal(ps, sanboot.ISCSIPort)
+		if err != nil {
+			return // reported on the portal
+		}
+		if len(b.PortalTargets) == len(b.Portals) {
+			p.Target = b.PortalTargets[i]
+		}
+		cfg.Portals = append(cfg.Portals, p)
+	}
+	var e *sanboot.BootPathsError
+	if err := cfg.CheckBootPaths(); errors.As(err, &e) {
+		msg, fix := splitBootPaths(e)
+		c.add("storage.boot.portals", msg, fix)
+	}
+}
+
+// splitBootPaths turns a BootPathsError into the message and the fix.
+func splitBootPaths(e *sanboot.BootPathsError) (msg, fix string) {
+	if e.UEFI {
+		return fmt.Sprintf("lists %d portals, and a UEFI SAN boot is proved with at most %d paths", e.Paths, sanboot.MaxUEFIBootPaths),
+			fmt.Sprintf("list at most %d boot portals; the guest can add the others (Linux dm-multipath, Windows MPIO)", sanboot.MaxUEFIBootPaths)
+	}
+	msg = fmt.Sprintf("lists %d portals, and a BIOS SAN boot hands the OS its paths in an iBFT of at most %d bytes; these need up to %d (%s)", e.Paths, sanboot.BIOSIBFTMax, e.Need, e.Detail)
+	if e.Fit == 0 {
+		return msg, "shorten identity.iqn_authority, the workload name or the target name, or boot UEFI (set boot.uefi_filename)"
+	}
+	return msg, fmt.Sprintf("list at most %d boot portals (the guest can add the others: Linux dm-multipath, Windows MPIO), or boot UEFI (set boot.uefi_filename)", e.Fit)
+}
+
+// maxNamespaceID is the largest NVMe namespace ID the answers take.
+const maxNamespaceID = 4095
+
+// lunLimits is the iSCSI LUN range a vendor assigns, inside what the iPXE SAN
+// URI can carry (0-sanboot.MaxLUN, see sanboot.LUNField).
+type lunLimits struct {
+	lo, hi int
+	who    string // where the range comes from, for the fix text
+}
+
+// lunRange is the LUN range each vendor assigns. PowerStore's range was not
+// found in its documentation here, so it gets what the encoding carries.
+func lunRange(vendor string) lunLimits {
+	switch vendor {
+	case "ontap":
+		return lunLimits{0, 4095, "ONTAP maps LUN IDs 0-4095"}
+	case "pure":
+		return lunLimits{1, 4095, "FlashArray connects volumes at LUN 1-4095"}
+	case "alletra":
+		return lunLimits{0, 16383, "HPE exports VLUNs at LUN 0-16383"}
+	}
+	return lunLimits{0, sanboot.MaxLUN, "the most an iPXE SAN URI carries"}
+}
+
 var ontapLUNPathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/vol/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}$`) })
 
 func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, protoOK bool, subnet netip.Prefix) {
@@ -415,16 +492,38 @@ func (s *Spec) validateVolume(c *checker, field string, v Volume, vendorOK, prot
 		}
 		seen[p] = i
 	}
+	if n := len(v.PortalTargets); n > 0 {
+		switch {
+		case nvme:
+			c.add(field+".portal_targets", "only applies to iSCSI", "remove it; an NVMe subsystem has one NQN")
+		case n != len(v.Portals):
+			c.add(field+".portal_targets", fmt.Sprintf("lists %d names for %d portals", n, len(v.Portals)), "give one target IQN per portal, in the order of portals")
+		default:
+			for i, t := range v.PortalTargets {
+				if err := sanboot.ValidateIQN(t); err != nil {
+					msg, fix := splitFix(err.Error())
+					if fix == "" {
+						fix = "give the target IQN the array reports for that portal"
+					}
+					c.add(fmt.Sprintf("%s.portal_targets[%d]", field, i), msg, fix)
+				}
+			}
+		}
+	}
 	if len(v.Portals) > MaxPortals {
 		c.add(field+".portals", fmt.Sprintf("lists %d portals", len(v.Portals)), fmt.Sprintf("list at most %d portals", MaxPortals))
 	}
 	if v.LUN != nil {
-		lo, hi, what := 0, sanboot.MaxLUN, "LUN"
+		r := lunRange(s.Storage.Vendor)
+		lo, hi, what := r.lo, r.hi, "LUN"
 		if nvme {
-			lo, hi, what = 1, sanboot.MaxLUN, "namespace ID"
+			lo, hi, what = 1, maxNamespaceID, "namespace ID"
 		}
 		if *v.LUN < lo || *v.LUN > hi {
 			fix := fmt.Sprintf("use a %s in %d-%d", what, lo, hi)
+			if !nvme && r.who != "" {
+				fix += " (" + r.who + ")"
+			}
 			if !generic && vendorOK {
 				fix += "; or leave it out and setup reads back the one the array assigns"
 			}

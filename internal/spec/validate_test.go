@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outposts-ha/outposts-ha/internal/spec"
+	"github.com/outposts-ha/outposts-ha/sanboot"
 )
 
 const baseGeneric = `workload: db01
@@ -101,6 +102,18 @@ func repl(t *testing.T, doc, old, new string) string {
 	t.Helper()
 	require.Contains(t, doc, old)
 	return strings.Replace(doc, old, new, 1)
+}
+
+// problemsOn is the problems of doc on field only.
+func problemsOn(t *testing.T, doc, field string) []spec.Problem {
+	t.Helper()
+	var out []spec.Problem
+	for _, p := range problems(t, doc) {
+		if p.Field == field {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // expect asserts that doc has a problem on field whose text contains every word.
@@ -414,12 +427,39 @@ func TestShortEcho(t *testing.T) {
 	}
 }
 
+// Issue 11: each vendor's LUN range, inside what the SAN URI carries.
+func TestVendorLUNRanges(t *testing.T) {
+	lun := func(vendor string, n int) string {
+		doc := repl(t, baseONTAP, "vendor: ontap", "vendor: "+vendor)
+		return repl(t, doc, "    volume: /vol/erp01_boot/lun0\n", fmt.Sprintf("    volume: /vol/erp01_boot/lun0\n    lun: %d\n", n))
+	}
+	for _, c := range []struct {
+		vendor string
+		lo, hi int
+	}{
+		{"ontap", 0, 4095},
+		{"pure", 1, 4095},
+		{"alletra", 0, 16383},
+		{"powerstore", 0, sanboot.MaxLUN},
+	} {
+		t.Run(c.vendor, func(t *testing.T) {
+			assert.Empty(t, problemsOn(t, lun(c.vendor, c.lo), "storage.boot.lun"))
+			assert.Empty(t, problemsOn(t, lun(c.vendor, c.hi), "storage.boot.lun"))
+			expect(t, lun(c.vendor, c.hi+1), "storage.boot.lun", "out of range", fmt.Sprintf("%d-%d", c.lo, c.hi))
+			if c.lo > 0 {
+				expect(t, lun(c.vendor, c.lo-1), "storage.boot.lun", "out of range")
+			}
+		})
+	}
+}
+
 // Issue 9 items 21: the off-by-one at every limit of the answers file.
 func TestLimits(t *testing.T) {
 	lun := func(n int) string { return repl(t, baseGeneric, "    lun: 1\n", fmt.Sprintf("    lun: %d\n", n)) }
 	require.Empty(t, problems(t, lun(0)))
 	require.Empty(t, problems(t, lun(4095)))
-	expect(t, lun(4096), "storage.boot.lun", "out of range")
+	require.Empty(t, problems(t, lun(sanboot.MaxLUN)), "the generic vendor takes what the SAN URI carries")
+	expect(t, lun(sanboot.MaxLUN+1), "storage.boot.lun", "out of range", "0-16383")
 	expect(t, lun(-1), "storage.boot.lun", "out of range")
 
 	portals := func(n int) string {
@@ -429,7 +469,14 @@ func TestLimits(t *testing.T) {
 		}
 		return repl(t, baseGeneric, `portals: ["192.168.50.10:3260", "192.168.50.11"]`, "portals: ["+strings.Join(ps, ", ")+"]")
 	}
-	require.Empty(t, problems(t, portals(spec.MaxPortals)))
+	// A BIOS boot (no uefi_filename) fits two paths in the iBFT, and no third.
+	require.Empty(t, problems(t, portals(2)))
+	expect(t, portals(3), "storage.boot.portals", "lists 3 portals", "iBFT of at most 768 bytes", "list at most 2 boot portals")
+	uefi := func(n int) string {
+		return repl(t, portals(n), "guest_os: linux\n", "guest_os: linux\nboot:\n  uefi_filename: \\EFI\\redhat\\shimx64.efi\n")
+	}
+	require.Empty(t, problems(t, uefi(sanboot.MaxUEFIBootPaths)))
+	expect(t, uefi(sanboot.MaxUEFIBootPaths+1), "storage.boot.portals", "UEFI SAN boot is proved with at most 4 paths")
 	expect(t, portals(spec.MaxPortals+1), "storage.boot.portals", "lists 9 portals")
 
 	data := func(n int) string {
@@ -461,8 +508,11 @@ func TestLimits(t *testing.T) {
 	// 223-byte names: the longest valid target IQN passes, one byte more does not.
 	prefix := "iqn.2003-01.org.linux-iscsi.san1:"
 	iqn := func(n int) string { return prefix + strings.Repeat("a", n-len(prefix)) }
-	require.Empty(t, problems(t, repl(t, baseGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(223))))
-	expect(t, repl(t, baseGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(224)), "storage.boot.target", "224 bytes")
+	// (Under UEFI: a BIOS boot cannot carry so long a name in its iBFT at all.)
+	uefiGeneric := repl(t, baseGeneric, "guest_os: linux\n", "guest_os: linux\nboot:\n  uefi_filename: \\EFI\\redhat\\shimx64.efi\n")
+	require.Empty(t, problems(t, repl(t, uefiGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(223))))
+	expect(t, repl(t, uefiGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(224)), "storage.boot.target", "224 bytes")
+	expect(t, repl(t, baseGeneric, "iqn.2003-01.org.linux-iscsi.san1:boot-db01", iqn(223)), "storage.boot.portals", "iBFT", "shorten identity.iqn_authority, the workload name or the target name, or boot UEFI")
 
 	// The answers file size: MaxAnswersSize passes the size check, one byte more does not.
 	pad := func(n int) []byte {
@@ -578,7 +628,7 @@ func TestYAMLErrorWithoutTabs(t *testing.T) {
 // belongs, else the keys that exist here.
 func TestUnknownKeySuggestions(t *testing.T) {
 	p := expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lan: 1\n"), "storage.boot.lan", "did you mean `lun`?")
-	p = expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lxnx: 1\n"), "storage.boot.lxnx", "chap_secret_arn, lun, portals, target, volume")
+	p = expect(t, repl(t, baseGeneric, "    lun: 1\n", "    lxnx: 1\n"), "storage.boot.lxnx", "chap_secret_arn, lun, portal_targets, portals, target, volume")
 	assert.NotContains(t, p.Fix, "did you mean")
 	p = expect(t, repl(t, baseGeneric, "workload: db01\n", "workload: db01\nfoo: 1\n"), "foo", "the keys under the top level are boot, failover")
 	assert.NotContains(t, p.Fix, "belongs under")
@@ -809,4 +859,19 @@ func TestReadRegularFileKinds(t *testing.T) {
 	assert.Equal(t, "workload", ps[0].Field)
 	_, err = spec.LoadFile(filepath.Join(dir, "missing"))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Issue 11: a target name per portal, for arrays that give each node or port
+// its own IQN.
+func TestPortalTargets(t *testing.T) {
+	two := `portals: ["192.168.50.10:3260", "192.168.50.11"]`
+	with := func(v string) string {
+		return repl(t, baseGeneric, two, two+"\n    portal_targets: "+v)
+	}
+	require.Empty(t, problems(t, with(`[iqn.2003-01.org.linux-iscsi.san1:node-a, iqn.2003-01.org.linux-iscsi.san1:node-b]`)))
+	expect(t, with(`[iqn.2003-01.org.linux-iscsi.san1:node-a]`), "storage.boot.portal_targets", "lists 1 names for 2 portals", "one target IQN per portal")
+	expect(t, with(`[iqn.2003-01.org.linux-iscsi.san1:node-a, IQN.x]`), "storage.boot.portal_targets[1]", "uppercase")
+	// The names count in the iBFT: long ones can make two BIOS paths too many.
+	long := "iqn.2003-01.org.linux-iscsi.san1:" + strings.Repeat("n", 120)
+	expect(t, with("["+long+"-a, "+long+"-b]"), "storage.boot.portals", "iBFT")
 }

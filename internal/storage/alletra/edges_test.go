@@ -400,6 +400,7 @@ func TestLogAndRefusalEdges(t *testing.T) {
 	assert.ErrorIs(t, err, storage.ErrLUNConflict)
 	assert.Equal(t, 1, e.m.count("POST /api/v1/vluns"), "refused before any export")
 
+	assert.False(t, logged("export reported an error"), "no export has failed yet")
 	// The export is done but its answer says 500.
 	setOverride(e, func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/vluns" {
