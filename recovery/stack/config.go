@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/outposts-ha/outposts-ha/internal/naming"
@@ -92,14 +93,45 @@ const (
 )
 
 var (
-	emailRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(emailPattern) })
-	roleRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(rolePattern) })
-	instanceRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(instancePattern) })
-	outpostRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(outpostPattern) })
-	bucketRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(bucketPattern) })
+	// emailRE, roleRE and bucketRE match what emailPattern, rolePattern and
+	// bucketPattern match, as the pattern with `*`/`+` for each counted
+	// repetition plus length checks: a counted repetition compiles to a
+	// program that grows with the count (143, 45 and 42 KB here). The patterns
+	// match only ASCII, so bytes count as characters; '@', '/' and '.' cannot
+	// occur inside the parts they delimit. TestCountFreeMatchersMatchPatterns
+	// checks each against its pattern.
+	emailRE = sync.OnceValue(func() matchFunc {
+		re := regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+		return func(s string) bool {
+			if !re.MatchString(s) || strings.IndexByte(s, '@') > 64 {
+				return false
+			}
+			for _, label := range strings.Split(s[strings.IndexByte(s, '@')+1:], ".") {
+				if len(label) > 63 {
+					return false
+				}
+			}
+			return true
+		}
+	})
+	roleRE = sync.OnceValue(func() matchFunc {
+		re := regexp.MustCompile(`^(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$`)
+		return func(s string) bool { return re.MatchString(s) && len(s)-strings.LastIndexByte(s, '/')-1 <= 64 }
+	})
+	instanceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(instancePattern) })
+	outpostRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(outpostPattern) })
+	bucketRE   = sync.OnceValue(func() matchFunc {
+		re := regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+		return func(s string) bool { return len(s) >= 3 && len(s) <= 63 && re.MatchString(s) }
+	})
 	bundleKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(bundleKeyPattern) })
 	regionRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(regionPattern) })
 )
+
+// matchFunc lets a check stand where a *regexp.Regexp was used.
+type matchFunc func(string) bool
+
+func (f matchFunc) MatchString(s string) bool { return f(s) }
 
 // Names of the stack's resources, derived from the workload name only.
 func StackName(w string) string           { return naming.Stack(w) }
