@@ -121,7 +121,7 @@ func (v ISCSIVolumes) Validate() error {
 				return fmt.Errorf("data target %s portal %s target IQN %w", t.IQN, p, err)
 			}
 		}
-		if err := validateIDs(t.LUNs, 0, MaxLUN, "LUN", "data target "+t.IQN); err != nil {
+		if err := validateIDs(t.LUNs, 0, MaxSANLUN, "LUN", "data target "+t.IQN); err != nil {
 			return err
 		}
 		luns += len(t.LUNs)

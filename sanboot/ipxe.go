@@ -10,11 +10,16 @@ import (
 	"time"
 )
 
-// MaxLUN is the largest LUN this tool accepts: the end of SAM flat-space
-// addressing, the most one level of a SCSI LUN carries, and the largest LUN
-// HPE Alletra/Primera/3PAR assigns. ONTAP (0-4095) and Pure (1-4095) assign
-// less; the answers-file checks narrow the range per vendor.
-const MaxLUN = 16383
+// MaxSANLUN is the largest LUN this tool renders and accepts: the end of SAM
+// flat-space addressing, the most one level of a SCSI LUN carries, and the
+// largest LUN HPE Alletra/Primera/3PAR assigns. ONTAP (0-4095) and Pure
+// (1-4095) assign less; the answers-file checks narrow the range per vendor.
+const MaxSANLUN = 16383
+
+// MaxLUN is the largest LUN ONTAP and Pure assign (0-4095, 1-4095); their
+// storage clients check requested LUNs against it. Use MaxSANLUN for what a
+// SAN URI carries.
+const MaxLUN = 4095
 
 // LUNField renders a LUN as the LUN field of an iPXE SAN URI. iPXE
 // (scsi_parse_lun) reads the field as up to four '-'-separated 16-bit hex
@@ -24,7 +29,7 @@ const MaxLUN = 16383
 // low 14 bits). So LUN 0-255 is plain hex ("1a" for 26), and LUN 256-16383 is
 // 0x4000|LUN ("4101" for 257): plain hex "101" would be peripheral bus 1 LUN
 // 1, which a standards-following target (tgt in internal/sanlab) serves as
-// LUN 1, another disk. lun must be in 0-MaxLUN.
+// LUN 1, another disk. lun must be in 0-MaxSANLUN.
 func LUNField(lun int) string {
 	if lun < 256 {
 		return fmt.Sprintf("%x", lun)
@@ -139,8 +144,8 @@ func (c IPXE) Validate() error {
 			return fmt.Errorf("target IQN of portal %s %w", p, err)
 		}
 	}
-	if c.LUN < 0 || c.LUN > MaxLUN {
-		return fmt.Errorf("LUN %d is out of range 0-%d", c.LUN, MaxLUN)
+	if c.LUN < 0 || c.LUN > MaxSANLUN {
+		return fmt.Errorf("LUN %d is out of range 0-%d", c.LUN, MaxSANLUN)
 	}
 	if c.CHAPSecretARN != "" {
 		if err := ValidateSecretARN(c.CHAPSecretARN); err != nil {

@@ -89,10 +89,10 @@ func TestIPXEValidateLimits(t *testing.T) {
 		f(ip)
 		return RenderIPXE(*ip)
 	}
-	out, err := render(func(c *IPXE) { c.LUN = MaxLUN })
+	out, err := render(func(c *IPXE) { c.LUN = MaxSANLUN })
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "::3260:7fff:"+fxBootIQN, "LUN 16383 in flat-space addressing")
-	for _, lun := range []int{-1, MaxLUN + 1} {
+	for _, lun := range []int{-1, MaxSANLUN + 1} {
 		_, err = render(func(c *IPXE) { c.LUN = lun })
 		require.ErrorContains(t, err, "out of range 0-16383")
 	}
@@ -159,9 +159,9 @@ func TestDataVolumeLimits(t *testing.T) {
 	v.Targets[7].LUNs = append(v.Targets[7].LUNs, 4000)
 	require.ErrorContains(t, v.Validate(), "65 data LUNs")
 	v = iscsi(1, 1, 1)
-	v.Targets[0].LUNs = []int{MaxLUN}
+	v.Targets[0].LUNs = []int{MaxSANLUN}
 	require.NoError(t, v.Validate())
-	v.Targets[0].LUNs = []int{MaxLUN + 1}
+	v.Targets[0].LUNs = []int{MaxSANLUN + 1}
 	require.ErrorContains(t, v.Validate(), "out of range 0-16383")
 
 	nvme := func(subs, nsPer int) NVMeVolumes {

@@ -17,8 +17,8 @@ function Say([string]$Message) { Write-Output "outposts-ha: $Message" }
 $InitiatorIqn = 'iqn.2006-03.com.amazon.aws:outposts-ha.web01.7f1c9a52-3c1e-4d38-9f55-0d2c1b7a9e10'
 $Multipath = $true
 $Targets = @(
-	@{ Iqn = 'iqn.1992-08.com.netapp:sn.4f6b:vs.7'; SecretArn = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:outposts-ha/web01/chap-AbCdEf'; Boot = $false; Luns = @(1, 2); Portals = @(@{ Address = '192.168.50.10'; Port = 3260 }, @{ Address = '192.168.50.11'; Port = 3260 }) }
-	@{ Iqn = 'iqn.2010-06.com.purestorage:flasharray.5a1b2c3d4e5f'; SecretArn = ''; Boot = $false; Luns = @(10); Portals = @(@{ Address = 'fd00:50::21'; Port = 3260 }) }
+	@{ Iqn = 'iqn.1992-08.com.netapp:sn.4f6b:vs.7'; SecretArn = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:outposts-ha/web01/chap-AbCdEf'; Boot = $false; Luns = @(1, 2); Portals = @(@{ Address = '192.168.50.10'; Port = 3260; Iqn = 'iqn.1992-08.com.netapp:sn.4f6b:vs.7' }, @{ Address = '192.168.50.11'; Port = 3260; Iqn = 'iqn.1992-08.com.netapp:sn.4f6b:vs.7' }) }
+	@{ Iqn = 'iqn.2010-06.com.purestorage:flasharray.5a1b2c3d4e5f'; SecretArn = ''; Boot = $false; Luns = @(10); Portals = @(@{ Address = 'fd00:50::21'; Port = 3260; Iqn = 'iqn.2010-06.com.purestorage:flasharray.5a1b2c3d4e5f' }) }
 )
 # Check before changing anything: the CHAP secrets need AWS Tools for PowerShell.
 if (@($Targets | Where-Object { $_.SecretArn -and -not $_.Boot }).Count -gt 0 -and -not (Get-Command -Name Get-SECSecretValue -ErrorAction SilentlyContinue)) {
@@ -71,20 +71,23 @@ foreach ($t in $Targets) {
 			if ($known.Count -eq 0) {
 				New-IscsiTargetPortal -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port | Out-Null
 			}
-			$sessions = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $t.Iqn -and $_.IsConnected })
+			$sessions = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $p.Iqn -and $_.IsConnected })
 			$via = @($sessions | Get-IscsiConnection | Where-Object { $_.TargetAddress -eq $p.Address -and $_.TargetPortNumber -eq $p.Port })
 			if ($via.Count -gt 0) {
-				Say "$($t.Iqn) via $($p.Address):$($p.Port): already connected"
+				Say "$($p.Iqn) via $($p.Address):$($p.Port): already connected"
 				continue
 			}
-			Say "connecting to $($t.Iqn) via $($p.Address):$($p.Port)"
-			Connect-IscsiTarget -NodeAddress $t.Iqn -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port -IsPersistent $true -IsMultipathEnabled $Multipath @auth | Out-Null
+			Say "connecting to $($p.Iqn) via $($p.Address):$($p.Port)"
+			Connect-IscsiTarget -NodeAddress $p.Iqn -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port -IsPersistent $true -IsMultipathEnabled $Multipath @auth | Out-Null
 		}
 	}
 	# Wait, bounded, for one disk per LUN, then bring them online (the SAN policy keeps new SAN disks offline).
 	$disks = @()
 	for ($i = 0; $i -lt 60; $i++) {
-		$disks = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $t.Iqn } | Get-Disk | Where-Object { -not $_.IsBoot } | Sort-Object -Property Number -Unique)
+		# Every portal's target name: arrays that give each node or port its own IQN
+		# reach one volume as several targets.
+		$names = @($t.Portals | ForEach-Object { $_.Iqn }) + @($t.Iqn)
+		$disks = @(Get-IscsiSession | Where-Object { $names -contains $_.TargetNodeAddress } | Get-Disk | Where-Object { -not $_.IsBoot } | Sort-Object -Property Number -Unique)
 		if ($disks.Count -ge $t.Luns.Count) { break }
 		Start-Sleep -Seconds 2
 	}
