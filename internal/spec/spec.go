@@ -54,14 +54,14 @@ type CredentialsRef struct {
 // normally discovered and read back from the array by setup; for the generic
 // vendor the operator gives them.
 type Volume struct {
-	Volume        string   `yaml:"volume,omitempty"`  // array-side name: ONTAP LUN path, Pure/Dell/HPE volume name
-	Target        string   `yaml:"target,omitempty"`  // target IQN or subsystem NQN
-	Portals       []string `yaml:"portals,omitempty"` // ip[:port]
+	Volume  string   `yaml:"volume,omitempty"`  // array-side name: ONTAP LUN path, Pure/Dell/HPE volume name
+	Target  string   `yaml:"target,omitempty"`  // target IQN or subsystem NQN
+	Portals []string `yaml:"portals,omitempty"` // ip[:port]
 	// PortalTargets names the target each portal serves, in portal order, for
 	// arrays that give each node or port its own target IQN (PowerStore, HPE).
 	// Empty means every portal serves Target.
 	PortalTargets []string `yaml:"portal_targets,omitempty"`
-	LUN           *int     `yaml:"lun,omitempty"`     // LUN or namespace ID
+	LUN           *int     `yaml:"lun,omitempty"` // LUN or namespace ID
 	CHAPSecretARN string   `yaml:"chap_secret_arn,omitempty"`
 }
 

@@ -391,7 +391,7 @@ func splitBootPaths(e *sanboot.BootPathsError) (msg, fix string) {
 const maxNamespaceID = 4095
 
 // lunLimits is the iSCSI LUN range a vendor assigns, inside what the iPXE SAN
-// URI can carry (0-sanboot.MaxLUN, see sanboot.LUNField).
+// URI can carry (0-sanboot.MaxSANLUN, see sanboot.LUNField).
 type lunLimits struct {
 	lo, hi int
 	who    string // where the range comes from, for the fix text
@@ -408,7 +408,7 @@ func lunRange(vendor string) lunLimits {
 	case "alletra":
 		return lunLimits{0, 16383, "HPE exports VLUNs at LUN 0-16383"}
 	}
-	return lunLimits{0, sanboot.MaxLUN, "the most an iPXE SAN URI carries"}
+	return lunLimits{0, sanboot.MaxSANLUN, "the most an iPXE SAN URI carries"}
 }
 
 var ontapLUNPathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/vol/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}$`) })

@@ -440,7 +440,7 @@ func TestVendorLUNRanges(t *testing.T) {
 		{"ontap", 0, 4095},
 		{"pure", 1, 4095},
 		{"alletra", 0, 16383},
-		{"powerstore", 0, sanboot.MaxLUN},
+		{"powerstore", 0, sanboot.MaxSANLUN},
 	} {
 		t.Run(c.vendor, func(t *testing.T) {
 			assert.Empty(t, problemsOn(t, lun(c.vendor, c.lo), "storage.boot.lun"))
@@ -458,8 +458,8 @@ func TestLimits(t *testing.T) {
 	lun := func(n int) string { return repl(t, baseGeneric, "    lun: 1\n", fmt.Sprintf("    lun: %d\n", n)) }
 	require.Empty(t, problems(t, lun(0)))
 	require.Empty(t, problems(t, lun(4095)))
-	require.Empty(t, problems(t, lun(sanboot.MaxLUN)), "the generic vendor takes what the SAN URI carries")
-	expect(t, lun(sanboot.MaxLUN+1), "storage.boot.lun", "out of range", "0-16383")
+	require.Empty(t, problems(t, lun(sanboot.MaxSANLUN)), "the generic vendor takes what the SAN URI carries")
+	expect(t, lun(sanboot.MaxSANLUN+1), "storage.boot.lun", "out of range", "0-16383")
 	expect(t, lun(-1), "storage.boot.lun", "out of range")
 
 	portals := func(n int) string {
