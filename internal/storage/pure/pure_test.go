@@ -145,7 +145,8 @@ func TestSetupSequence(t *testing.T) {
 	for _, e := range o.target.Endpoints {
 		portals = append(portals, sanboot.Portal{Addr: netip.MustParseAddr(e.Address), Port: uint16(e.Port)})
 	}
-	script, err := sanboot.RenderIPXE(sanboot.IPXE{InitiatorIQN: initiatorIQN, TargetIQN: o.target.Name, Portals: portals, LUN: o.mapping.LUN, LNI: &sanboot.LNI{Index: 1}})
+	script, err := sanboot.RenderIPXE(sanboot.IPXE{InitiatorIQN: initiatorIQN, TargetIQN: o.target.Name, Portals: portals, LUN: o.mapping.LUN, LNI: &sanboot.LNI{Index: 1},
+		Filename: `\EFI\redhat\shimx64.efi`}) // UEFI: three boot paths exceed the BIOS iBFT budget
 	require.NoError(t, err)
 	assert.Contains(t, string(script), "iscsi:192.168.50.20::3260:1a:"+targetIQN)
 	assert.Contains(t, string(script), "iscsi:[fd00::21]::3260:1a:"+targetIQN)
