@@ -17,7 +17,7 @@ function Say([string]$Message) { Write-Output "outposts-ha: $Message" }
 $InitiatorIqn = 'iqn.2006-03.com.amazon.aws:outposts-ha.sql01.0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5'
 $Multipath = $false
 $Targets = @(
-	@{ Iqn = 'iqn.2000-05.com.3pardata:20210002ac01a2b3'; SecretArn = ''; Boot = $true; Luns = @(13, 14); Portals = @(@{ Address = '172.16.40.31'; Port = 3260 }, @{ Address = '172.16.40.32'; Port = 3260 }) }
+	@{ Iqn = 'iqn.2000-05.com.3pardata:20210002ac01a2b3'; SecretArn = ''; Boot = $true; Luns = @(13, 14); Portals = @(@{ Address = '172.16.40.31'; Port = 3260; Iqn = 'iqn.2000-05.com.3pardata:20210002ac01a2b3' }, @{ Address = '172.16.40.32'; Port = 3260; Iqn = 'iqn.2000-05.com.3pardata:20210002ac01a2b3' }) }
 )
 # Check before changing anything: the CHAP secrets need AWS Tools for PowerShell.
 if (@($Targets | Where-Object { $_.SecretArn -and -not $_.Boot }).Count -gt 0 -and -not (Get-Command -Name Get-SECSecretValue -ErrorAction SilentlyContinue)) {
@@ -70,20 +70,23 @@ foreach ($t in $Targets) {
 			if ($known.Count -eq 0) {
 				New-IscsiTargetPortal -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port | Out-Null
 			}
-			$sessions = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $t.Iqn -and $_.IsConnected })
+			$sessions = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $p.Iqn -and $_.IsConnected })
 			$via = @($sessions | Get-IscsiConnection | Where-Object { $_.TargetAddress -eq $p.Address -and $_.TargetPortNumber -eq $p.Port })
 			if ($via.Count -gt 0) {
-				Say "$($t.Iqn) via $($p.Address):$($p.Port): already connected"
+				Say "$($p.Iqn) via $($p.Address):$($p.Port): already connected"
 				continue
 			}
-			Say "connecting to $($t.Iqn) via $($p.Address):$($p.Port)"
-			Connect-IscsiTarget -NodeAddress $t.Iqn -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port -IsPersistent $true -IsMultipathEnabled $Multipath @auth | Out-Null
+			Say "connecting to $($p.Iqn) via $($p.Address):$($p.Port)"
+			Connect-IscsiTarget -NodeAddress $p.Iqn -TargetPortalAddress $p.Address -TargetPortalPortNumber $p.Port -IsPersistent $true -IsMultipathEnabled $Multipath @auth | Out-Null
 		}
 	}
 	# Wait, bounded, for one disk per LUN, then bring them online (the SAN policy keeps new SAN disks offline).
 	$disks = @()
 	for ($i = 0; $i -lt 60; $i++) {
-		$disks = @(Get-IscsiSession | Where-Object { $_.TargetNodeAddress -eq $t.Iqn } | Get-Disk | Where-Object { -not $_.IsBoot } | Sort-Object -Property Number -Unique)
+		# Every portal's target name: arrays that give each node or port its own IQN
+		# reach one volume as several targets.
+		$names = @($t.Portals | ForEach-Object { $_.Iqn }) + @($t.Iqn)
+		$disks = @(Get-IscsiSession | Where-Object { $names -contains $_.TargetNodeAddress } | Get-Disk | Where-Object { -not $_.IsBoot } | Sort-Object -Property Number -Unique)
 		if ($disks.Count -ge $t.Luns.Count) { break }
 		Start-Sleep -Seconds 2
 	}

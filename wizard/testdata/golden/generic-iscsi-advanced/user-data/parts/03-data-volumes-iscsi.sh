@@ -91,17 +91,22 @@ sessions() {
 		done
 	done
 }
-# wait_luns TARGET PATHS "LUN...": wait, bounded, until every LUN has PATHS block devices.
+# wait_luns "TARGET..." PATHS "LUN...": wait, bounded, until every LUN has PATHS
+# block devices over the sessions to any of the named targets.
+# Linux numbers a LUN above 255 as the array reports it, with the SAM flat-space
+# bits: LUN 257 is H:C:T:16641 (0x4101) in sysfs.
 wait_luns() {
-	local i s lun n missing
+	local i s lun sl n missing
 	local -a devs
 	for ((i = 0; i < 60; i++)); do
 		missing=''
 		for lun in $3; do
 			n=0
+			sl=$lun
+			if ((lun > 255)); then sl=$((lun | 16384)); fi
 			for s in "$R"/sys/class/iscsi_session/session*; do
-				if [[ ! -r $s/targetname || $(<"$s/targetname") != "$1" ]]; then continue; fi
-				devs=("$s"/device/target*/*:*:*:"$lun"/block/*)
+				if [[ ! -r $s/targetname || " $1 " != *" $(<"$s/targetname") "* ]]; then continue; fi
+				devs=("$s"/device/target*/*:*:*:"$sl"/block/*)
 				n=$((n + ${#devs[@]}))
 			done
 			if ((n < $2)); then missing+=" LUN $lun ($n of $2 paths)"; fi
@@ -111,16 +116,21 @@ wait_luns() {
 	done
 	die "target $1 after 120 s:$missing; check the LUN map and the host's initiator on the array"
 }
-# attach TARGET SECRET_ARN "LUN..." PORTAL...: log in to TARGET through every
-# portal, with static node records (no discovery: no stray targets or paths).
+# attach TARGET SECRET_ARN "LUN..." PORTAL...: log in through every portal, with
+# static node records (no discovery: no stray targets or paths). A portal written
+# ADDR:PORT=NAME serves its own target NAME (arrays that give each node or port
+# its own IQN); the others serve TARGET.
 attach() {
-	local target=$1 arn=$2 luns=$3 p
+	local target=$1 arn=$2 luns=$3 p t names=$1
 	shift 3
 	local -a todo=()
 	for p in "$@"; do
-		portal_split "$p"
-		if [[ -n $(sessions "$target" "$ADDR" "$PORT") ]]; then
-			say "$target via $p: already logged in"
+		t=$target
+		if [[ $p == *=* ]]; then t=${p#*=}; fi
+		if [[ " $names " != *" $t "* ]]; then names+=" $t"; fi
+		portal_split "${p%%=*}"
+		if [[ -n $(sessions "$t" "$ADDR" "$PORT") ]]; then
+			say "$t via ${p%%=*}: already logged in"
 		else
 			todo+=("$p")
 		fi
@@ -128,22 +138,27 @@ attach() {
 	if ((${#todo[@]} > 0)); then
 		if [[ -n $arn ]]; then chap_defaults "$arn"; fi
 		for p in "${todo[@]}"; do
-			if iscsiadm -m node -T "$target" -p "$p" >/dev/null 2>&1; then
-				iscsiadm -m node -T "$target" -p "$p" -o delete
+			t=$target
+			if [[ $p == *=* ]]; then t=${p#*=}; fi
+			p=${p%%=*}
+			if iscsiadm -m node -T "$t" -p "$p" >/dev/null 2>&1; then
+				iscsiadm -m node -T "$t" -p "$p" -o delete
 			fi
-			iscsiadm -m node -T "$target" -p "$p" -o new >/dev/null
+			iscsiadm -m node -T "$t" -p "$p" -o new >/dev/null
 			if [[ -z $arn ]]; then
-				iscsiadm -m node -T "$target" -p "$p" -o update -n node.session.auth.authmethod -v None
+				iscsiadm -m node -T "$t" -p "$p" -o update -n node.session.auth.authmethod -v None
 			fi
-			iscsiadm -m node -T "$target" -p "$p" -o update -n node.startup -v automatic
+			iscsiadm -m node -T "$t" -p "$p" -o update -n node.startup -v automatic
 		done
 		restore_conf
 		for p in "${todo[@]}"; do
-			say "logging in to $target via $p"
-			iscsiadm -m node -T "$target" -p "$p" --login >/dev/null
+			t=$target
+			if [[ $p == *=* ]]; then t=${p#*=}; fi
+			say "logging in to $t via ${p%%=*}"
+			iscsiadm -m node -T "$t" -p "${p%%=*}" --login >/dev/null
 		done
 	fi
-	wait_luns "$target" "$#" "$luns"
+	wait_luns "$names" "$#" "$luns"
 }
 # rescan TARGET "LUN...": the SAN boot session to TARGET carries these LUNs too.
 # Rescan it and open no second session: that would give the running root LUN a
