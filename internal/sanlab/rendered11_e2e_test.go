@@ -37,7 +37,7 @@ func TestRenderedLUNs(t *testing.T) {
 	initiator := workloadIQN(t)
 	target, err := lab.AddTarget(ctx, sanlab.TargetSpec{IQN: targetIQN(lab), LUN: 1, Initiators: []string{initiator}})
 	require.NoError(t, err)
-	for _, lun := range []int{256, 4095, sanboot.MaxLUN} {
+	for _, lun := range []int{256, 4095, sanboot.MaxSANLUN} {
 		token, err := lab.AddLUN(ctx, target, lun, 0)
 		require.NoError(t, err)
 		t.Run(fmt.Sprint(lun), func(t *testing.T) {
