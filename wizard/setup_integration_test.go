@@ -37,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -316,9 +317,15 @@ func (w *setupWorld) inventory(name string) inventory {
 		}
 		return false
 	}
-	di, err := w.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-	require.NoError(t, err)
-	for _, r := range di.Reservations {
+	// Every page: under make test other packages share this moto, and one page
+	// may not hold this workload's instances.
+	var reservations []ec2types.Reservation
+	for pages := ec2.NewDescribeInstancesPaginator(w.ec2, &ec2.DescribeInstancesInput{}); pages.HasMorePages(); {
+		di, err := pages.NextPage(ctx)
+		require.NoError(t, err)
+		reservations = append(reservations, di.Reservations...)
+	}
+	for _, r := range reservations {
 		for _, x := range r.Instances {
 			if x.State != nil && (x.State.Name == ec2types.InstanceStateNameTerminated || x.State.Name == ec2types.InstanceStateNameShuttingDown) {
 				continue
@@ -328,9 +335,13 @@ func (w *setupWorld) inventory(name string) inventory {
 			}
 		}
 	}
-	lt, err := w.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
-	require.NoError(t, err)
-	for _, x := range lt.LaunchTemplates {
+	var templates []ec2types.LaunchTemplate
+	for pages := ec2.NewDescribeLaunchTemplatesPaginator(w.ec2, &ec2.DescribeLaunchTemplatesInput{}); pages.HasMorePages(); {
+		lt, err := pages.NextPage(ctx)
+		require.NoError(t, err)
+		templates = append(templates, lt.LaunchTemplates...)
+	}
+	for _, x := range templates {
 		if ours(x.Tags) || strings.Contains(aws.ToString(x.LaunchTemplateName), name) {
 			inv.Templates = append(inv.Templates, aws.ToString(x.LaunchTemplateName)+" "+tagStr(x.Tags))
 		}
@@ -340,9 +351,13 @@ func (w *setupWorld) inventory(name string) inventory {
 	for _, x := range sn.Subnets {
 		inv.Subnets = append(inv.Subnets, fmt.Sprintf("%s lni=%d %s", aws.ToString(x.SubnetId), aws.ToInt32(x.EnableLniAtDeviceIndex), tagStr(x.Tags)))
 	}
-	ds, err := w.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{})
-	require.NoError(t, err)
-	for _, x := range ds.Stacks {
+	var stacks []cftypes.Stack
+	for pages := cloudformation.NewDescribeStacksPaginator(w.cfn, &cloudformation.DescribeStacksInput{}); pages.HasMorePages(); {
+		ds, err := pages.NextPage(ctx)
+		require.NoError(t, err)
+		stacks = append(stacks, ds.Stacks...)
+	}
+	for _, x := range stacks {
 		if x.StackStatus != "DELETE_COMPLETE" && strings.Contains(aws.ToString(x.StackName), name) {
 			inv.Stacks = append(inv.Stacks, aws.ToString(x.StackName)+" "+string(x.StackStatus))
 		}
