@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test tiers need, pinned. Idempotent; safe to run twice.
-#   - Debian: shellcheck, tgt, qemu-system-x86, hyperfine (bookworm)
+#   - Debian: shellcheck, tgt, qemu-system-x86, hyperfine, ovmf, grub-efi-amd64-bin, mtools (bookworm)
 #   - iPXE: Debian trixie's ipxe .deb, unpacked into .cache/ipxe (never installed system-wide;
 #     bookworm's 2019 iPXE rejects `dhcp --timeout`, which every Outposts script uses)
 #   - Python venv .venv: moto (AWS emulator) and cfn-lint
@@ -30,15 +30,19 @@ pip_has() {
 }
 
 need_apt=()
-for bin in shellcheck tgtd qemu-system-x86_64 hyperfine ip /usr/bin/time; do
+for bin in shellcheck tgtd qemu-system-x86_64 hyperfine ip /usr/bin/time grub-mkstandalone mformat; do
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
+# UEFI SAN boot in the sanlab: OVMF firmware, GRUB EFI modules for the token image.
+[ -f /usr/share/OVMF/OVMF_CODE.fd ] || need_apt+=(ovmf)
+[ -d /usr/lib/grub/x86_64-efi ] || need_apt+=(grub-efi-amd64-bin)
 python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages (missing: ${need_apt[*]})"
   "${APT[@]}" update -qq
   DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq --no-install-recommends \
-    shellcheck tgt qemu-system-x86 ipxe-qemu hyperfine iproute2 time python3-venv >/dev/null
+    shellcheck tgt qemu-system-x86 ipxe-qemu hyperfine iproute2 time python3-venv \
+    ovmf grub-efi-amd64-bin mtools >/dev/null
 fi
 
 # Recent iPXE from trixie, unpacked privately.
