@@ -34,7 +34,7 @@ for bin in shellcheck tgtd qemu-system-x86_64 hyperfine ip /usr/bin/time grub-mk
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 # UEFI SAN boot in the sanlab: OVMF firmware, GRUB EFI modules for the token image.
-[ -f /usr/share/OVMF/OVMF_CODE.fd ] || need_apt+=(ovmf)
+[ -f /usr/share/ovmf/OVMF.fd ] || need_apt+=(ovmf)
 [ -d /usr/lib/grub/x86_64-efi ] || need_apt+=(grub-efi-amd64-bin)
 python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
