@@ -213,7 +213,7 @@ storage:
     volume: web01-boot
     target: iqn.2010-06.com.example:typed-not-real
     portals: ["192.0.2.10"]
-    lun: 0
+    lun: 2
   data:
     - volume: web01-data
       target: iqn.2010-06.com.example:typed-not-real
@@ -447,10 +447,10 @@ func (w *setupWorld) checkSetUp(name string, before inventory, res apply.Results
 	assert.Contains(t, after.Subnets, fmt.Sprintf("%s lni=1 %s=%s", w.subB, wizard.TagSetupLNI, lniTag(t, after, w.subB)))
 
 	// The user data stored in lt-<w>-recovery carries the array's LUN and
-	// target (the model assigns from 7 up; the answers typed 0 and a
+	// target (the model assigns from 7 up; the answers typed 2 and a
 	// made-up target).
 	lun := res.Output(wizard.StepArray, "boot.lun")
-	require.NotEqual(t, "0", lun)
+	require.NotEqual(t, "2", lun, "the typed LUN is replaced by the one the array assigned")
 	v, err := w.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String(naming.LaunchTemplate(name, naming.RoleRecovery))})
 	require.NoError(t, err)
 	require.NotEmpty(t, v.LaunchTemplateVersions)
@@ -458,6 +458,13 @@ func (w *setupWorld) checkSetUp(name string, before inventory, res apply.Results
 	require.NoError(t, err)
 	assert.Contains(t, string(ud), ":"+lun+":iqn.2010-06.com.purestorage:flasharray.5f3c2a1b9d7e4c60", "the SAN URI has the array's LUN and target")
 	assert.NotContains(t, string(ud), "typed-not-real")
+	// The model reports more iSCSI ports than a BIOS iBFT can hand the OS:
+	// the boot keeps the first that fit (sanboot.TrimBootPaths), never all.
+	reported := strings.Split(res.Output(wizard.StepArray, "portals"), ",")
+	require.Greater(t, len(reported), 2, "the model reports more ports than a BIOS boot can use")
+	uris := strings.Count(string(ud), ":"+lun+":iqn.2010-06.com.purestorage:flasharray.5f3c2a1b9d7e4c60")
+	assert.GreaterOrEqual(t, uris, 1)
+	assert.Less(t, uris, len(reported), "boot portals trimmed to what the iBFT holds")
 
 	rec, err := (&record.Store{SSM: w.ssm, Workload: name}).GetRecord(ctx)
 	require.NoError(t, err)

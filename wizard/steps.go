@@ -435,11 +435,33 @@ func AppliedUserData(s *spec.Spec, id Identity, prior apply.Results) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	if !isGeneric(s) {
+		trimArrayBootPortals(c, id)
+	}
 	ud, err := renderUserData(c, id)
 	if err != nil {
 		return nil, err
 	}
 	return ud.Raw, nil
+}
+
+// trimArrayBootPortals keeps the boot portals the array reported that a boot
+// can hand to the OS (sanboot.TrimBootPaths: the iBFT's room under BIOS, the
+// path count under UEFI). The array reports every iSCSI port; the boot uses
+// the first that fit and the guest's multipath adds the others. Typed portals
+// are never trimmed: plan refuses too many instead. Data volumes keep every
+// portal (no iBFT limit).
+func trimArrayBootPortals(c *spec.Spec, id Identity) {
+	if c.Storage.Protocol != "nvme-tcp" {
+		cfg, err := ipxeConfig(c, id)
+		if err != nil {
+			return // renderUserData reports it
+		}
+		trimmed, dropped := cfg.TrimBootPaths()
+		if len(dropped) > 0 {
+			c.Storage.Boot.Portals = c.Storage.Boot.Portals[:len(trimmed.Portals)]
+		}
+	}
 }
 
 func sha(b []byte) string {
