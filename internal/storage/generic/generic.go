@@ -25,13 +25,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/outposts-ha/outposts-ha/internal/lazyre"
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 	"github.com/outposts-ha/outposts-ha/sanboot"
 )
@@ -70,7 +70,7 @@ type Client struct {
 
 var _ storage.Array = (*Client)(nil)
 
-var hostNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var hostNameRE = lazyre.NewBounded(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`, 64)
 
 func validateName(p storage.Protocol, s string) error {
 	if p == storage.NVMeTCP {
@@ -166,7 +166,7 @@ func (c *Client) EnsureHost(_ context.Context, h storage.HostSpec) (storage.Host
 	if h.Protocol != c.target.Protocol {
 		return storage.Host{}, c.fail(op, storage.KindUnsupported, fmt.Errorf("the target serves %s, not %s", c.target.Protocol, h.Protocol))
 	}
-	if !hostNameRE.MatchString(h.Name) {
+	if !hostNameRE().MatchString(h.Name) {
 		return storage.Host{}, c.fail(op, storage.KindInvalid, fmt.Errorf("host name %q: use letters, digits, '_', '.', '-'", h.Name))
 	}
 	if err := validateName(h.Protocol, h.Initiator); err != nil {
