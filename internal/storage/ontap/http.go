@@ -277,7 +277,7 @@ func (c *Client) mutate(ctx context.Context, op, method, path string, q url.Valu
 }
 
 func (c *Client) waitJob(ctx context.Context, op, id string) error {
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		return c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array returned job id %q", c.clean(id)))
 	}
 	deadline := time.Now().Add(c.jobTimeout)

@@ -39,10 +39,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sync"
 	"time"
 
+	"github.com/outposts-ha/outposts-ha/internal/lazyre"
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 )
 
@@ -110,9 +110,9 @@ var _ storage.Array = (*Client)(nil)
 var (
 	// objectNameRE covers SVM, igroup and subsystem names. It leaves out ONTAP's
 	// query operators (* | ! < > ,) so a name can never widen a lookup.
-	objectNameRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}$`)
-	snapshotNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$`)
-	idRE           = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,63}$`)
+	objectNameRE   = lazyre.NewBounded(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 96)
+	snapshotNameRE = lazyre.NewBounded(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 255)
+	idRE           = lazyre.NewBounded(`^[A-Za-z0-9][A-Za-z0-9-]*$`, 64)
 )
 
 // New validates the configuration. It does no I/O.
@@ -127,7 +127,7 @@ func New(c Config) (*Client, error) {
 	if c.Credentials.Secret == "" {
 		return nil, fmt.Errorf("ontap: Credentials.Secret is empty: give the ONTAP password (from Secrets Manager, an environment variable or a prompt)")
 	}
-	if !objectNameRE.MatchString(c.SVM) {
+	if !objectNameRE().MatchString(c.SVM) {
 		return nil, fmt.Errorf("ontap: SVM %q: give the SVM name (letters, digits, '_', '.', '-')", c.SVM)
 	}
 	proto := c.Protocol
@@ -137,7 +137,7 @@ func New(c Config) (*Client, error) {
 	if proto != storage.ISCSI && proto != storage.NVMeTCP {
 		return nil, fmt.Errorf("ontap: Protocol %q: use %q or %q", c.Protocol, storage.ISCSI, storage.NVMeTCP)
 	}
-	if c.Subsystem != "" && !objectNameRE.MatchString(c.Subsystem) {
+	if c.Subsystem != "" && !objectNameRE().MatchString(c.Subsystem) {
 		return nil, fmt.Errorf("ontap: Subsystem %q: give an NVMe subsystem name (letters, digits, '_', '.', '-')", c.Subsystem)
 	}
 	if c.PageSize < 0 || c.PageSize > maxPageSize {

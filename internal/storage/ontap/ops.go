@@ -184,7 +184,7 @@ func osType(o storage.OSType) (string, error) {
 // another host's LUNs.
 func (c *Client) opEnsureHost(ctx context.Context, h storage.HostSpec) (storage.Host, error) {
 	const op = "ensure host"
-	if !objectNameRE.MatchString(h.Name) {
+	if !objectNameRE().MatchString(h.Name) {
 		return storage.Host{}, c.invalid(op, "host name %q: use letters, digits, '_', '.', '-' (at most 96)", h.Name)
 	}
 	if h.Protocol != c.proto {
@@ -380,12 +380,12 @@ func (c *Client) ensureSubsystem(ctx context.Context, h storage.HostSpec, osName
 // when the caller only has the name. found is false when it does not exist.
 func (c *Client) hostID(ctx context.Context, op string, host storage.Host) (id string, found bool, err error) {
 	if host.ID != "" {
-		if !idRE.MatchString(host.ID) {
+		if !idRE().MatchString(host.ID) {
 			return "", false, c.invalid(op, "host ID %q is not an ONTAP UUID", host.ID)
 		}
 		return host.ID, true, nil
 	}
-	if !objectNameRE.MatchString(host.Name) {
+	if !objectNameRE().MatchString(host.Name) {
 		return "", false, c.invalid(op, "host has neither an ID nor a valid name (%q)", host.Name)
 	}
 	if c.nvme() {
@@ -397,7 +397,7 @@ func (c *Client) hostID(ctx context.Context, op string, host storage.Host) (id s
 }
 
 func (c *Client) volumeID(op string, vol storage.Volume) (string, error) {
-	if !idRE.MatchString(vol.ID) {
+	if !idRE().MatchString(vol.ID) {
 		return "", c.invalid(op, "volume %q has no ONTAP UUID (ID %q): take it from Volumes", vol.Name, vol.ID)
 	}
 	return vol.ID, nil
@@ -737,7 +737,7 @@ type snapshotRecord struct {
 // every LUN in that volume; Snapshot.Volume names the ONTAP volume.
 func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string) (storage.Snapshot, error) {
 	const op = "snapshot"
-	if !snapshotNameRE.MatchString(name) {
+	if !snapshotNameRE().MatchString(name) {
 		return storage.Snapshot{}, c.invalid(op, "snapshot name %q: use letters, digits, '_', '.', '-'", name)
 	}
 	volID, err := c.volumeID(op, vol)
@@ -750,7 +750,7 @@ func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string
 		return storage.Snapshot{}, err
 	}
 	fv := unit.Location.Volume
-	if !idRE.MatchString(fv.UUID) {
+	if !idRE().MatchString(fv.UUID) {
 		return storage.Snapshot{}, c.fail(op, storage.KindUnknown, 0, "", fmt.Errorf("array did not report the volume that holds %s", vol.Name))
 	}
 	path := "/api/storage/volumes/" + url.PathEscape(fv.UUID) + "/snapshots"
