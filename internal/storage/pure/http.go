@@ -218,7 +218,7 @@ func (c *Client) negotiate(ctx context.Context) (string, error) {
 	}
 	best, bestMinor := "", -1
 	for _, s := range v.Version {
-		if !versionRE.MatchString(s) {
+		if !versionRE().MatchString(s) {
 			continue // 1.x and anything unexpected
 		}
 		if c.pin != "" {

@@ -60,14 +60,14 @@ type snapshotRecord struct {
 func byName(name string) url.Values { return url.Values{"filter": {"name='" + name + "'"}} }
 
 func (c *Client) checkVolume(op string, vol storage.Volume) error {
-	if !volumeNameRE.MatchString(vol.Name) {
+	if !volumeNameRE().MatchString(vol.Name) {
 		return c.invalid(op, "volume name %q is not a FlashArray volume name: take it from Volumes", vol.Name)
 	}
 	return nil
 }
 
 func (c *Client) checkHost(op string, name string) error {
-	if !hostNameRE.MatchString(name) {
+	if !hostNameRE().MatchString(name) {
 		return c.invalid(op, "host name %q: use letters, digits and '-', starting with a letter or digit, at most 63", name)
 	}
 	return nil
@@ -356,7 +356,7 @@ func (c *Client) opSnapshot(ctx context.Context, vol storage.Volume, name string
 	if err := c.checkVolume(op, vol); err != nil {
 		return storage.Snapshot{}, err
 	}
-	if !suffixRE.MatchString(name) {
+	if !suffixRE().MatchString(name) {
 		return storage.Snapshot{}, c.invalid(op, "snapshot name %q: use letters, digits and '-', at most 64", name)
 	}
 	full := vol.Name + "." + name

@@ -44,9 +44,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sync"
 
+	"github.com/outposts-ha/outposts-ha/internal/lazyre"
 	"github.com/outposts-ha/outposts-ha/internal/storage"
 )
 
@@ -97,14 +97,14 @@ type Client struct {
 var _ storage.Array = (*Client)(nil)
 
 var (
-	versionRE = regexp.MustCompile(`^2\.(0|[1-9][0-9]{0,3})$`)
+	versionRE = lazyre.New(`^2\.(0|[1-9][0-9]{0,3})$`)
 	// hostNameRE follows FlashArray object names: letters, digits and '-',
 	// starting with a letter or digit, at most 63 characters.
-	hostNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
+	hostNameRE = lazyre.NewBounded(`^[A-Za-z0-9][A-Za-z0-9-]*$`, 63)
 	// volumeNameRE also allows the pod ("pod::vol") and volume-group
 	// ("vg/vol") prefixes, and never a quote, so a name cannot break a filter.
-	volumeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_:/.-]{0,254}$`)
-	suffixRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,63}$`)
+	volumeNameRE = lazyre.NewBounded(`^[A-Za-z0-9][A-Za-z0-9_:/.-]*$`, 255)
+	suffixRE     = lazyre.NewBounded(`^[A-Za-z0-9][A-Za-z0-9-]*$`, 64)
 )
 
 // New validates the configuration. It does no I/O.
@@ -116,7 +116,7 @@ func New(c Config) (*Client, error) {
 	if c.Credentials.Secret == "" {
 		return nil, fmt.Errorf("pure: Credentials.Secret is empty: give the array API token (from Secrets Manager, an environment variable or a prompt)")
 	}
-	if c.APIVersion != "" && !versionRE.MatchString(c.APIVersion) {
+	if c.APIVersion != "" && !versionRE().MatchString(c.APIVersion) {
 		return nil, fmt.Errorf("pure: APIVersion %q: give a REST 2.x version such as 2.21, or leave it empty for the newest", c.APIVersion)
 	}
 	if c.PageSize < 0 || c.PageSize > maxPageSize {
