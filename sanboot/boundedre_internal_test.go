@@ -67,3 +67,36 @@ func randFrom(r *rand.Rand, n int, class string) string {
 	}
 	return b.String()
 }
+
+// TestSecretARNMatchesCountedPattern checks that matchSecretARN returns what
+// the counted pattern it replaced (issue 17) returns, partition and Region
+// included, on a deterministic corpus of ARNs whose names surround the
+// 512-character bound. Real regexps on both sides, no fakes.
+func TestSecretARNMatchesCountedPattern(t *testing.T) {
+	old := regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+	rng := rand.New(rand.NewSource(17))
+	heads := []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:", "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:",
+		"arn:aws:secretsmanager:us-east-1:12345678901:secret:", "arn:aws:secretsmanager::123456789012:secret:", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x:"}
+	accepted, checked := 0, 0
+	for _, n := range []int{0, 1, 2, 255, 510, 511, 512, 513, 514, 600} {
+		for i := 0; i < 30; i++ {
+			name := randFrom(rng, n, "aZ9/_+=.@-")
+			if i%2 == 0 { // class characters only, so long names can match
+				name = strings.Repeat("aZ9/_+=.@-", n/10+1)[:n]
+			}
+			s := heads[rng.Intn(len(heads))] + name
+			want := old.FindStringSubmatch(s)
+			got := matchSecretARN(s)
+			checked++
+			if want != nil {
+				accepted++
+			}
+			if (want == nil) != (got == nil) || (want != nil && (got[1] != want[1] || got[2] != want[2])) {
+				t.Errorf("%q (name %d): matchSecretARN gives %q, the counted pattern %q", s, n, got, want)
+			}
+		}
+	}
+	if accepted == 0 || accepted == checked {
+		t.Fatalf("corpus of %d ARNs has %d accepted; it needs both kinds", checked, accepted)
+	}
+}

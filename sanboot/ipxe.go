@@ -90,16 +90,31 @@ type StaticAddress struct {
 const FailureMarker = "OUTPOSTS-HA-SANBOOT-FAILED"
 
 var (
+	// secretARNRE is `...:secret:[A-Za-z0-9/_+=.@-]{1,512}$` with `+` for the
+	// count and the name captured: matchSecretARN bounds the name's length, so
+	// the pattern compiles to a few KB, not the 350 KB of the counted form.
 	secretARNRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:([A-Za-z0-9/_+=.@-]+)$`)
 	})
 	// efiPathRE allows a backslash-separated path of plain file-name characters.
 	efiPathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\\[A-Za-z0-9_.-]+(\\[A-Za-z0-9_.-]+)*$`) })
 )
 
+// matchSecretARN returns what
+// ^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$
+// would: nil, or the match with the partition and the Region. No ':' can occur
+// inside a group, so the name is what follows ":secret:" and its class is ASCII.
+func matchSecretARN(s string) []string {
+	m := secretARNRE().FindStringSubmatch(s)
+	if m == nil || len(m[3]) > 512 {
+		return nil
+	}
+	return m[:3]
+}
+
 // ValidateSecretARN checks a Secrets Manager secret ARN.
 func ValidateSecretARN(s string) error {
-	m := secretARNRE().FindStringSubmatch(s)
+	m := matchSecretARN(s)
 	if m == nil {
 		return fmt.Errorf("%s is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", QuoteShort(s))
 	}
