@@ -63,3 +63,51 @@ func TestClassOfMatchesCountedPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailMatchesCountedPattern checks that emailRE accepts exactly what the
+// counted pattern it replaced (issue 17) accepts, on a deterministic corpus of
+// addresses whose local part and labels surround their bounds (64 and 63),
+// with now and then a character outside the pattern. Real regexps on both
+// sides, no fakes.
+func TestEmailMatchesCountedPattern(t *testing.T) {
+	old := regexp.MustCompile(`^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+	lens := []int{0, 1, 2, 3, 61, 62, 63, 64, 65, 66}
+	outside := []string{"@", ".", "é", "\n", " ", "/"}
+	rng := rand.New(rand.NewSource(17))
+	part := func(class string) string {
+		n := lens[rng.Intn(len(lens))]
+		var b strings.Builder
+		for j := 0; j < n; j++ {
+			if rng.Intn(80) == 0 {
+				b.WriteString(outside[rng.Intn(len(outside))])
+			} else {
+				b.WriteByte(class[rng.Intn(len(class))])
+			}
+		}
+		return b.String()
+	}
+	checked, accepted := 0, 0
+	check := func(s string) {
+		checked++
+		want := old.MatchString(s)
+		if want {
+			accepted++
+		}
+		if got := emailRE().MatchString(s); got != want {
+			t.Errorf("%q: emailRE says %v, the counted pattern %v", s, got, want)
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		labels := make([]string, 1+rng.Intn(3))
+		for k := range labels {
+			labels[k] = part("aZ9-")
+		}
+		check(part("aZ9._%+-") + "@" + strings.Join(labels, "."))
+	}
+	for _, s := range []string{"", "@", "a@b", "a@b.c", "a@b.c\n", "a@@b.c", "a@b..c", "a@-b.c", "é@b.c"} {
+		check(s)
+	}
+	if accepted < 100 || checked-accepted < 100 {
+		t.Fatalf("corpus of %d addresses has %d accepted; it needs plenty of both kinds", checked, accepted)
+	}
+}
