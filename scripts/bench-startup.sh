@@ -26,7 +26,7 @@ import "fmt"
 
 func main() { fmt.Println("hello") }
 GO
-(cd "$tmp/hello" && GO111MODULE=on GOFLAGS= go mod init hello >/dev/null 2>&1 &&
+(cd "$tmp/hello" && GO111MODULE=on GOFLAGS="" go mod init hello >/dev/null 2>&1 &&
   go build -trimpath -ldflags "-X main.version=bench" -o "$tmp/hello-bin" .)
 # Same go.mod (so the same SDK versions), another module path; no network.
 sed "s#^module .*#module sdkonly#" go.mod > "$tmp/sdkonly/go.mod"

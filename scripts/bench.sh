@@ -32,11 +32,19 @@ PY
 done
 /usr/bin/time -f "plan peak RSS %M KiB" "$BIN" plan examples/ontap-iscsi-chap.yaml --out "$tmp/rss" >/dev/null
 
+echo
+echo "== Start-up (issue 17): version, completion bash, plan vs the hello-world and AWS SDK floor; inittrace split"
+BIN="$BIN" scripts/bench-startup.sh
+
 if [ "${BENCH_QUICK:-0}" = 1 ]; then exit 0; fi
 
 echo
 echo "== Failover engine against moto (decision to RunInstances, AWS calls per failover)"
 scripts/with-moto.sh go test -tags integration -run '^$' -bench . -benchtime 10x ./recovery/...
+
+echo
+echo "== One unattended setup against moto, the EC2 proxy and a FlashArray model (AWS calls per setup)"
+scripts/with-moto.sh go test -tags integration -run '^$' -bench BenchmarkSetupAgainstMoto -benchtime 3x ./wizard/
 
 echo
 echo "== Setup inventory against moto behind a 100 ms-per-call latency proxy (concurrent wall vs sum of calls)"
@@ -45,7 +53,3 @@ scripts/with-moto.sh go test -tags integration -run '^$' -bench Inventory -bench
 echo
 echo "== SAN boot in qemu from tgt (boot-to-token, DHCP vs static LNI)"
 SANBOOT_E2E=1 go test -tags sanboot_e2e -run '^$' -bench . -benchtime 5x -timeout 15m ./internal/sanlab/...
-
-echo
-echo "== Start-up (issue 17): version, completion bash, plan vs the hello-world and AWS SDK floor; inittrace split"
-BIN="$BIN" scripts/bench-startup.sh
