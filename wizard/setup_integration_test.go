@@ -335,9 +335,14 @@ func (w *setupWorld) inventory(name string) inventory {
 			}
 		}
 	}
+	// By name: moto's DescribeLaunchTemplates pages unreliably once other
+	// packages sharing it hold many templates, and setup writes only these two.
 	var templates []ec2types.LaunchTemplate
-	for pages := ec2.NewDescribeLaunchTemplatesPaginator(w.ec2, &ec2.DescribeLaunchTemplatesInput{}); pages.HasMorePages(); {
-		lt, err := pages.NextPage(ctx)
+	for _, role := range []string{naming.RolePrimary, naming.RoleRecovery} {
+		lt, err := w.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{naming.LaunchTemplate(name, role)}})
+		if err != nil && strings.Contains(awsx.Code(err), "NotFound") {
+			continue
+		}
 		require.NoError(t, err)
 		templates = append(templates, lt.LaunchTemplates...)
 	}
