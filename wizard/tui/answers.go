@@ -261,8 +261,10 @@ func validLUN(v string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a whole number: give the LUN as a decimal number, e.g. 1", v)
 	}
-	if n < 0 || n > sanboot.MaxLUN {
-		return fmt.Errorf("%d is out of range: use 0-%d", n, sanboot.MaxLUN)
+	// The widest range any vendor uses (what the SAN URI's LUN field carries);
+	// the spec's check then applies the chosen vendor's own range.
+	if n < 0 || n > sanboot.MaxSANLUN {
+		return fmt.Errorf("%d is out of range: use 0-%d", n, sanboot.MaxSANLUN)
 	}
 	return nil
 }

@@ -390,3 +390,14 @@ func TestDataVolumeCountCheckedWhereAsked(t *testing.T) {
 	require.NoError(t, count.check("2"))
 	assert.Equal(t, 2, a.dataCount())
 }
+
+// The LUN field's own pre-check allows what the SAN URI carries (0-16383, as
+// plan does for HPE, PowerStore and generic targets); the vendor's narrower
+// range is the spec's check.
+func TestValidLUNFollowsTheSANURIRange(t *testing.T) {
+	require.NoError(t, validLUN("5000"))
+	require.NoError(t, validLUN("16383"))
+	require.ErrorContains(t, validLUN("16384"), "use 0-16383")
+	require.ErrorContains(t, validLUN("-1"), "out of range")
+	require.ErrorContains(t, validLUN("1e3"), "not a whole number")
+}
