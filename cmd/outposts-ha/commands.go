@@ -212,7 +212,7 @@ func notBuiltCmd(use, short string) *cobra.Command {
 		Short: "[not built yet] " + short,
 		Long: short + `.
 
-Not built yet: this release has plan, array check and version (see README.md,
+Not built yet: this release has plan, array check, version and unattended setup (setup ANSWERS --yes) (see README.md,
 'What works today'). Exit codes: see 'outposts-ha --help'.`,
 		// Flags of a command that does not exist yet are not parsed (so a
 		// script written for the future command gets "not built yet", not
@@ -227,7 +227,7 @@ Not built yet: this release has plan, array check and version (see README.md,
 					return cmd.Help()
 				}
 			}
-			return fmt.Errorf("%s is not built yet: this release has plan, array check and version (see README.md, 'What works today')", use)
+			return fmt.Errorf("%s is not built yet: this release has plan, array check, version and unattended setup (setup ANSWERS --yes) (see README.md, 'What works today')", use)
 		},
 	}
 }
